@@ -1,0 +1,68 @@
+//! The `auth` function: `/api/v1/auth/{register,login,refresh,logout}`.
+
+use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
+use shared::{
+    auth::{extract::bearer_token, CurrentUser},
+    dto::auth::{AuthResponse, LoginRequest, MessageResponse, RefreshRequest, RegisterRequest},
+    http::{ClientInfo, OptionalJson, ValidJson},
+    service::{auth, rate_limit},
+    AppContext, AppError,
+};
+
+/// The routes of this function, for mounting beside others (tests, a single local server).
+pub fn routes() -> Router<AppContext> {
+    Router::new()
+        .route("/api/v1/auth/register", post(register))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/logout", post(logout))
+}
+
+/// The served router: routes plus the shared layers.
+pub fn router(ctx: AppContext) -> Router {
+    shared::http::finish(routes(), ctx)
+}
+
+async fn register(
+    State(ctx): State<AppContext>,
+    client: ClientInfo,
+    ValidJson(input): ValidJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<AuthResponse>), AppError> {
+    rate_limit::check(&ctx, "register", &client, ctx.config.auth_rate_limit).await?;
+    let response = auth::register(&ctx, input, &client).await?;
+    Ok((StatusCode::CREATED, Json(response)))
+}
+
+async fn login(
+    State(ctx): State<AppContext>,
+    client: ClientInfo,
+    ValidJson(input): ValidJson<LoginRequest>,
+) -> Result<Json<AuthResponse>, AppError> {
+    rate_limit::check(&ctx, "login", &client, ctx.config.auth_rate_limit).await?;
+    Ok(Json(auth::login(&ctx, input, &client).await?))
+}
+
+async fn refresh(
+    State(ctx): State<AppContext>,
+    client: ClientInfo,
+    headers: axum::http::HeaderMap,
+    OptionalJson(body): OptionalJson<RefreshRequest>,
+) -> Result<Json<AuthResponse>, AppError> {
+    rate_limit::check(&ctx, "refresh", &client, ctx.config.auth_rate_limit).await?;
+    let from_body = body.and_then(|body| body.refresh_token);
+    let token = from_body
+        .as_deref()
+        .or_else(|| bearer_token(&headers))
+        .ok_or_else(|| AppError::unauthorized("Missing refresh token"))?;
+    Ok(Json(auth::refresh(&ctx, token).await?))
+}
+
+async fn logout(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+) -> Result<Json<MessageResponse>, AppError> {
+    auth::logout(&ctx, caller).await?;
+    Ok(Json(MessageResponse {
+        message: "Logged out successfully".into(),
+    }))
+}

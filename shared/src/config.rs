@@ -1,0 +1,318 @@
+//! Configuration from the environment (and a `.env` file), with the production refusals of the spec:
+//! a production process will not start with a missing, short or shared JWT secret.
+
+use std::{path::PathBuf, time::Duration};
+
+use crate::time::parse_duration;
+
+const MIN_SECRET_BYTES: usize = 32;
+const DEV_ACCESS_SECRET: &str = "dev-only-INSECURE-access-secret-set-JWT_SECRET";
+const DEV_REFRESH_SECRET: &str = "dev-only-INSECURE-refresh-secret-set-JWT_REFRESH_SECRET";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+    Test,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// A fixed-window limit: at most `max` requests per `window` per client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum Storage {
+    /// Production: a MongoDB deployment (a replica set, for change streams).
+    Mongo {
+        uri: String,
+        database: Option<String>,
+    },
+    /// The zero-setup default: one SQLite file shared by every local process.
+    Sqlite { path: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: AppEnv,
+    pub storage: Storage,
+    pub jwt_secret: String,
+    pub jwt_refresh_secret: String,
+    pub jwt_expiration: Duration,
+    pub jwt_refresh_expiration: Duration,
+    pub allowed_origins: Vec<String>,
+    pub port: u16,
+    pub realtime_port: u16,
+    pub bcrypt_cost: u32,
+    pub log_format: LogFormat,
+    pub auth_rate_limit: RateLimit,
+    /// Warnings found while loading (development fallbacks); logged once tracing is up.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{0} must be set in production")]
+    Missing(&'static str),
+    #[error("{0} must be at least {MIN_SECRET_BYTES} bytes long in production")]
+    WeakSecret(&'static str),
+    #[error("JWT_SECRET and JWT_REFRESH_SECRET must be different")]
+    SharedSecret,
+    #[error("{name} has an invalid value {value:?}: {expected}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+impl Config {
+    /// Reads `.env` (when present; real environment variables win) and then the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source; `from_env` and tests both use it.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let env = match get("APP_ENV").or_else(|| get("NODE_ENV")).as_deref() {
+            None | Some("development") | Some("dev") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some("test") => AppEnv::Test,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "NODE_ENV",
+                    value: other.to_owned(),
+                    expected: "one of development, production, test",
+                })
+            }
+        };
+        let mut warnings = Vec::new();
+
+        let storage = match get("MONGO_URI") {
+            Some(uri) => Storage::Mongo {
+                uri,
+                database: get("MONGO_DB"),
+            },
+            None => Storage::Sqlite {
+                path: PathBuf::from(
+                    get("DATABASE_PATH").unwrap_or_else(|| "./data/chat.db".to_owned()),
+                ),
+            },
+        };
+
+        let jwt_secret = secret(&get, "JWT_SECRET", DEV_ACCESS_SECRET, env, &mut warnings)?;
+        let jwt_refresh_secret = secret(
+            &get,
+            "JWT_REFRESH_SECRET",
+            DEV_REFRESH_SECRET,
+            env,
+            &mut warnings,
+        )?;
+        if jwt_secret == jwt_refresh_secret {
+            if env == AppEnv::Production {
+                return Err(ConfigError::SharedSecret);
+            }
+            warnings.push(
+                "JWT_SECRET and JWT_REFRESH_SECRET are equal; they must differ in production"
+                    .into(),
+            );
+        }
+
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            None if env == AppEnv::Production => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "LOG_FORMAT",
+                    value: other.to_owned(),
+                    expected: "json or pretty",
+                })
+            }
+        };
+
+        let allowed_origins = get("ALLOWED_ORIGINS")
+            .unwrap_or_else(|| "http://localhost:3000,http://localhost:3001".to_owned())
+            .split(',')
+            .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+            .filter(|origin| !origin.is_empty())
+            .collect();
+
+        Ok(Self {
+            env,
+            storage,
+            jwt_secret,
+            jwt_refresh_secret,
+            jwt_expiration: duration(&get, "JWT_EXPIRATION", "15m")?,
+            jwt_refresh_expiration: duration(&get, "JWT_REFRESH_EXPIRATION", "7d")?,
+            allowed_origins,
+            port: number(&get, "PORT", 3000, 1..=65_535)?,
+            realtime_port: number(&get, "REALTIME_PORT", 3002, 1..=65_535)?,
+            bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
+            log_format,
+            auth_rate_limit: RateLimit {
+                max: number(&get, "AUTH_RATE_LIMIT_MAX", 10, 1..=1_000_000)?,
+                window: duration(&get, "AUTH_RATE_LIMIT_WINDOW", "60s")?,
+            },
+            warnings,
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == AppEnv::Production
+    }
+}
+
+fn secret(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    dev_fallback: &str,
+    env: AppEnv,
+    warnings: &mut Vec<String>,
+) -> Result<String, ConfigError> {
+    match get(name) {
+        Some(value) if value.len() >= MIN_SECRET_BYTES => Ok(value),
+        Some(_) if env == AppEnv::Production => Err(ConfigError::WeakSecret(name)),
+        Some(value) => {
+            warnings.push(format!(
+                "{name} is shorter than {MIN_SECRET_BYTES} bytes; production would refuse it"
+            ));
+            Ok(value)
+        }
+        None if env == AppEnv::Production => Err(ConfigError::Missing(name)),
+        None => {
+            warnings.push(format!(
+                "{name} is not set: using a built-in DEVELOPMENT secret (never use this in production)"
+            ));
+            Ok(dev_fallback.to_owned())
+        }
+    }
+}
+
+fn duration(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+) -> Result<Duration, ConfigError> {
+    let value = get(name).unwrap_or_else(|| default.to_owned());
+    parse_duration(&value).ok_or(ConfigError::Invalid {
+        name,
+        value,
+        expected: "a positive duration like 30s, 15m, 12h, 7d",
+    })
+}
+
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd,
+{
+    let Some(value) = get(name) else {
+        return Ok(default);
+    };
+    match value.trim().parse::<T>() {
+        Ok(parsed) if range.contains(&parsed) => Ok(parsed),
+        _ => Err(ConfigError::Invalid {
+            name,
+            value,
+            expected: "a whole number in the allowed range (see .env.example)",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    const GOOD: &str = "0123456789abcdef0123456789abcdef-access";
+    const GOOD_REFRESH: &str = "0123456789abcdef0123456789abcdef-refresh";
+
+    #[test]
+    fn development_runs_without_secrets_and_says_so() {
+        let config = load(&[]).expect("dev config");
+        assert_eq!(config.env, AppEnv::Development);
+        assert!(config.warnings.iter().any(|w| w.contains("JWT_SECRET")));
+        assert!(matches!(config.storage, Storage::Sqlite { .. }));
+        assert_eq!(config.jwt_expiration, Duration::from_secs(900));
+        assert_eq!(config.bcrypt_cost, 12);
+    }
+
+    #[test]
+    fn production_refuses_a_missing_secret_by_name() {
+        let err = load(&[
+            ("NODE_ENV", "production"),
+            ("JWT_REFRESH_SECRET", GOOD_REFRESH),
+        ])
+        .unwrap_err();
+        assert_eq!(err, ConfigError::Missing("JWT_SECRET"));
+        assert!(err.to_string().contains("JWT_SECRET"));
+    }
+
+    #[test]
+    fn production_refuses_a_short_secret() {
+        let err = load(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", GOOD),
+            ("JWT_REFRESH_SECRET", "short"),
+        ])
+        .unwrap_err();
+        assert_eq!(err, ConfigError::WeakSecret("JWT_REFRESH_SECRET"));
+    }
+
+    #[test]
+    fn production_refuses_equal_secrets() {
+        let err = load(&[
+            ("NODE_ENV", "production"),
+            ("JWT_SECRET", GOOD),
+            ("JWT_REFRESH_SECRET", GOOD),
+        ])
+        .unwrap_err();
+        assert_eq!(err, ConfigError::SharedSecret);
+    }
+
+    #[test]
+    fn production_with_good_secrets_starts_and_logs_json() {
+        let config = load(&[
+            ("NODE_ENV", "production"),
+            ("JWT_SECRET", GOOD),
+            ("JWT_REFRESH_SECRET", GOOD_REFRESH),
+            ("MONGO_URI", "mongodb://db.internal:27017/chat"),
+        ])
+        .expect("prod config");
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config.warnings.is_empty());
+        assert!(matches!(config.storage, Storage::Mongo { .. }));
+    }
+
+    #[test]
+    fn bad_numbers_and_durations_name_the_variable() {
+        let err = load(&[("BCRYPT_COST", "99")]).unwrap_err();
+        assert!(err.to_string().starts_with("BCRYPT_COST"), "{err}");
+        let err = load(&[("JWT_EXPIRATION", "soon")]).unwrap_err();
+        assert!(err.to_string().starts_with("JWT_EXPIRATION"), "{err}");
+    }
+}

@@ -1,0 +1,47 @@
+//! What every handler and the realtime node hold: configuration, the store and the token keys.
+
+use std::sync::Arc;
+
+use crate::{
+    auth::TokenKeys,
+    config::{Config, ConfigError},
+    store::{self, Store, StoreError},
+};
+
+#[derive(Clone)]
+pub struct AppContext {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub tokens: Arc<TokenKeys>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration error: {0}")]
+    Config(#[from] ConfigError),
+    #[error("storage error: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl AppContext {
+    /// Opens the configured store and prepares the token keys.
+    pub async fn from_config(config: Config) -> Result<Self, StartupError> {
+        let store = store::connect(&config).await?;
+        Ok(Self {
+            tokens: Arc::new(TokenKeys::from_config(&config)),
+            config: Arc::new(config),
+            store,
+        })
+    }
+
+    /// What a binary does first: read the environment, start logging, log config warnings, open
+    /// the store. A refused configuration names the variable.
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        crate::telemetry::init(config.log_format);
+        for warning in &config.warnings {
+            tracing::warn!("{warning}");
+        }
+        Self::from_config(config).await
+    }
+}

@@ -1,0 +1,70 @@
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+use crate::model::User;
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[validate(custom(function = "super::rules::username"))]
+    pub username: String,
+    #[validate(
+        email(message = "email must be a valid email address"),
+        length(max = 254, message = "email must be at most 254 characters")
+    )]
+    pub email: String,
+    #[validate(custom(function = "super::rules::new_password"))]
+    pub password: String,
+    #[validate(custom(
+        function = "super::rules::display_name",
+        message = "firstName must be 1 to 50 characters"
+    ))]
+    pub first_name: Option<String>,
+    #[validate(custom(
+        function = "super::rules::display_name",
+        message = "lastName must be 1 to 50 characters"
+    ))]
+    pub last_name: Option<String>,
+    #[validate(custom(
+        function = "super::rules::http_url",
+        message = "avatar must be an http:// or https:// URL"
+    ))]
+    pub avatar: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(
+        email(message = "email must be a valid email address"),
+        length(max = 254, message = "email must be at most 254 characters")
+    )]
+    pub email: String,
+    #[validate(length(min = 1, max = 1024, message = "password must be 1 to 1024 characters"))]
+    pub password: String,
+}
+
+/// The refresh token may come in this body or as `Authorization: Bearer <refreshToken>`.
+#[derive(Debug, Default, Deserialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(
+        min = 1,
+        max = 4096,
+        message = "refreshToken must be a non-empty string"
+    ))]
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub user: User,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MessageResponse {
+    pub message: String,
+}

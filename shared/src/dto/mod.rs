@@ -1,0 +1,5 @@
+//! Request and response bodies: validated at the edge (`http::ValidJson`), so services receive
+//! values that already follow the rules.
+
+pub mod auth;
+pub mod rules;

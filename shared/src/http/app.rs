@@ -1,0 +1,76 @@
+//! `finish`: turns a function's routes into the served router, with the same behaviour on every
+//! function: 404/405 in the error shape, body limit, CORS, security headers, request ids, the
+//! request log.
+
+use axum::{
+    extract::{DefaultBodyLimit, OriginalUri},
+    http::Method,
+    middleware::{from_fn, map_response},
+    Router,
+};
+use http::{header, HeaderName, HeaderValue};
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+};
+
+use super::{
+    error_shape::error_shape, request_log::request_log, security_headers::add_security_headers,
+};
+use crate::{config::Config, error::AppError, AppContext};
+
+/// Largest request body accepted (JSON bodies here are small; 100 KiB as Express's default).
+pub const MAX_BODY_BYTES: usize = 100 * 1024;
+
+pub fn finish(routes: Router<AppContext>, ctx: AppContext) -> Router {
+    let cors = cors(&ctx.config);
+    let request_id = HeaderName::from_static(super::error_shape::REQUEST_ID_HEADER);
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(ctx)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(map_response(add_security_headers))
+        .layer(cors)
+        .layer(from_fn(error_shape))
+        .layer(from_fn(request_log))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn not_found(method: Method, OriginalUri(uri): OriginalUri) -> AppError {
+    AppError::not_found(format!("Cannot {method} {}", uri.path()))
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}
+
+fn cors(config: &Config) -> CorsLayer {
+    let origins = if config.allowed_origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            config
+                .allowed_origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([
+            HeaderName::from_static(super::error_shape::REQUEST_ID_HEADER),
+            header::RETRY_AFTER,
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}

@@ -1,0 +1,13 @@
+//! Everything HTTP that every function shares: the JSON extractor, the client address, the error
+//! body writer, the request log and the common layers around each router.
+
+pub mod app;
+pub mod client;
+pub mod error_shape;
+pub mod json;
+pub mod request_log;
+pub mod security_headers;
+
+pub use app::{finish, MAX_BODY_BYTES};
+pub use client::ClientInfo;
+pub use json::{OptionalJson, ValidJson};

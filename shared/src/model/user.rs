@@ -1,0 +1,121 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::UserId;
+
+/// A user as stored, password hash included. Never serialized: see [`User`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub avatar: Option<String>,
+    pub last_seen: DateTime<Utc>,
+    pub is_online: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What the storage port needs to create a user; the service has validated and normalized it.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub avatar: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+impl NewUser {
+    pub fn into_record(self) -> UserRecord {
+        UserRecord {
+            id: self.id,
+            username: self.username,
+            email: self.email,
+            password_hash: self.password_hash,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            avatar: self.avatar,
+            last_seen: self.now,
+            is_online: false,
+            created_at: self.now,
+            updated_at: self.now,
+        }
+    }
+}
+
+/// The caller's own account as the API returns it (`_id` and `id` both, as Mongoose clients expect).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    #[serde(rename = "_id")]
+    pub underscore_id: UserId,
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub avatar: Option<String>,
+    #[serde(with = "crate::time::iso")]
+    pub last_seen: DateTime<Utc>,
+    pub is_online: bool,
+    #[serde(with = "crate::time::iso")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time::iso")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&UserRecord> for User {
+    fn from(record: &UserRecord) -> Self {
+        Self {
+            underscore_id: record.id,
+            id: record.id,
+            username: record.username.clone(),
+            email: record.email.clone(),
+            first_name: record.first_name.clone(),
+            last_name: record.last_name.clone(),
+            avatar: record.avatar.clone(),
+            last_seen: record.last_seen,
+            is_online: record.is_online,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+        }
+    }
+}
+
+/// What anyone else may see of a user: no email, no secrets.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicUser {
+    #[serde(rename = "_id")]
+    pub underscore_id: UserId,
+    pub id: UserId,
+    pub username: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub avatar: Option<String>,
+    pub is_online: bool,
+    #[serde(with = "crate::time::iso")]
+    pub last_seen: DateTime<Utc>,
+}
+
+impl From<&UserRecord> for PublicUser {
+    fn from(record: &UserRecord) -> Self {
+        Self {
+            underscore_id: record.id,
+            id: record.id,
+            username: record.username.clone(),
+            first_name: record.first_name.clone(),
+            last_name: record.last_name.clone(),
+            avatar: record.avatar.clone(),
+            is_online: record.is_online,
+            last_seen: record.last_seen,
+        }
+    }
+}

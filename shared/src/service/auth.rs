@@ -1,0 +1,152 @@
+//! Accounts and sessions: register, login, refresh (rotating), logout.
+//!
+//! Each login creates a session (one per device). The session stores only a SHA-256 of its current
+//! refresh token; a refresh swaps that hash atomically, so an old refresh token stops working the
+//! moment it is used. Presenting a token that was already rotated out means it was copied: the whole
+//! session is ended.
+
+use sha2::{Digest, Sha256};
+
+use crate::{
+    auth::{password, CurrentUser, TokenError, TokenKind},
+    dto::auth::{AuthResponse, LoginRequest, RegisterRequest},
+    error::AppError,
+    http::ClientInfo,
+    model::{NewUser, Session, SessionId, User, UserId, UserRecord},
+    AppContext,
+};
+
+const INVALID_CREDENTIALS: &str = "Invalid email or password";
+
+pub async fn register(
+    ctx: &AppContext,
+    input: RegisterRequest,
+    client: &ClientInfo,
+) -> Result<AuthResponse, AppError> {
+    let password_hash = password::hash(input.password, ctx.config.bcrypt_cost).await?;
+    let user = ctx
+        .store
+        .insert_user(NewUser {
+            id: UserId::new(),
+            username: input.username,
+            email: input.email.trim().to_lowercase(),
+            password_hash,
+            first_name: input.first_name.map(|name| name.trim().to_owned()),
+            last_name: input.last_name.map(|name| name.trim().to_owned()),
+            avatar: input.avatar,
+            now: crate::time::now(),
+        })
+        .await?;
+    start_session(ctx, &user, client).await
+}
+
+pub async fn login(
+    ctx: &AppContext,
+    input: LoginRequest,
+    client: &ClientInfo,
+) -> Result<AuthResponse, AppError> {
+    let Some(user) = ctx.store.find_user_by_email(input.email.trim()).await? else {
+        password::verify_against_nothing(input.password, ctx.config.bcrypt_cost).await?;
+        return Err(AppError::unauthorized(INVALID_CREDENTIALS));
+    };
+    if !password::verify(input.password, user.password_hash.clone()).await? {
+        return Err(AppError::unauthorized(INVALID_CREDENTIALS));
+    }
+    start_session(ctx, &user, client).await
+}
+
+/// Exchanges a refresh token for a new pair; the presented token stops working.
+pub async fn refresh(ctx: &AppContext, refresh_token: &str) -> Result<AuthResponse, AppError> {
+    let verified = ctx
+        .tokens
+        .verify(refresh_token, TokenKind::Refresh)
+        .map_err(|err| match err {
+            TokenError::Expired => AppError::unauthorized("Refresh token has expired"),
+            _ => AppError::unauthorized("Invalid refresh token"),
+        })?;
+    let now = crate::time::now();
+    let session = ctx
+        .store
+        .find_session(verified.session_id, now)
+        .await?
+        .filter(|session| session.user_id == verified.user_id)
+        .ok_or_else(|| AppError::unauthorized("Session has ended; log in again"))?;
+    let user = ctx
+        .store
+        .find_user_by_id(session.user_id)
+        .await?
+        .ok_or_else(|| AppError::unauthorized("Session has ended; log in again"))?;
+
+    let access = ctx
+        .tokens
+        .issue(TokenKind::Access, user.id, session.id, now)?;
+    let refresh = ctx
+        .tokens
+        .issue(TokenKind::Refresh, user.id, session.id, now)?;
+    let rotated = ctx
+        .store
+        .rotate_session(
+            session.id,
+            &token_hash(refresh_token),
+            &token_hash(&refresh.token),
+            now,
+            refresh.expires_at,
+        )
+        .await?;
+    if !rotated {
+        ctx.store.delete_session(session.id, user.id).await?;
+        tracing::warn!(user = %user.id, session = %session.id, "rotated-out refresh token reused; session ended");
+        return Err(AppError::unauthorized(
+            "Refresh token was already used; the session has been ended",
+        ));
+    }
+    Ok(AuthResponse {
+        access_token: access.token,
+        refresh_token: refresh.token,
+        user: User::from(&user),
+    })
+}
+
+/// Ends the caller's current session (other devices stay logged in).
+pub async fn logout(ctx: &AppContext, caller: CurrentUser) -> Result<(), AppError> {
+    ctx.store
+        .delete_session(caller.session_id, caller.id)
+        .await?;
+    Ok(())
+}
+
+async fn start_session(
+    ctx: &AppContext,
+    user: &UserRecord,
+    client: &ClientInfo,
+) -> Result<AuthResponse, AppError> {
+    let now = crate::time::now();
+    let session_id = SessionId::new();
+    let access = ctx
+        .tokens
+        .issue(TokenKind::Access, user.id, session_id, now)?;
+    let refresh = ctx
+        .tokens
+        .issue(TokenKind::Refresh, user.id, session_id, now)?;
+    ctx.store
+        .create_session(Session {
+            id: session_id,
+            user_id: user.id,
+            token_hash: token_hash(&refresh.token),
+            user_agent: client.user_agent.clone(),
+            ip: client.ip.clone(),
+            created_at: now,
+            last_used_at: now,
+            expires_at: refresh.expires_at,
+        })
+        .await?;
+    Ok(AuthResponse {
+        access_token: access.token,
+        refresh_token: refresh.token,
+        user: User::from(user),
+    })
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

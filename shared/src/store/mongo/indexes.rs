@@ -1,0 +1,128 @@
+//! Every collection's indexes (SPEC §3 plus what the queries need). `create_index` with the same
+//! keys and options is a no-op, so every process may run this at start-up.
+
+use std::time::Duration;
+
+use bson::{doc, Document};
+use mongodb::{options::IndexOptions, Database, IndexModel};
+
+use super::map_err;
+use crate::store::StoreResult;
+
+pub(crate) const USERNAME_UNIQUE: &str = "users_usernameLower_unique";
+pub(crate) const EMAIL_UNIQUE: &str = "users_email_unique";
+
+pub(crate) const USERS: &str = "users";
+pub(crate) const SESSIONS: &str = "sessions";
+pub(crate) const RATE_LIMITS: &str = "rateLimits";
+const MESSAGES: &str = "messages";
+const GROUPS: &str = "groups";
+
+struct Spec {
+    collection: &'static str,
+    name: &'static str,
+    keys: Document,
+    unique: bool,
+    expire_at_date: bool,
+}
+
+fn spec(collection: &'static str, name: &'static str, keys: Document) -> Spec {
+    Spec {
+        collection,
+        name,
+        keys,
+        unique: false,
+        expire_at_date: false,
+    }
+}
+
+fn specs() -> Vec<Spec> {
+    vec![
+        Spec {
+            unique: true,
+            ..spec(USERS, USERNAME_UNIQUE, doc! { "usernameLower": 1 })
+        },
+        Spec {
+            unique: true,
+            ..spec(USERS, EMAIL_UNIQUE, doc! { "email": 1 })
+        },
+        spec(USERS, "users_isOnline", doc! { "isOnline": 1 }),
+        spec(
+            SESSIONS,
+            "sessions_userId_createdAt",
+            doc! { "userId": 1, "createdAt": -1 },
+        ),
+        Spec {
+            expire_at_date: true,
+            ..spec(SESSIONS, "sessions_expiresAt_ttl", doc! { "expiresAt": 1 })
+        },
+        Spec {
+            expire_at_date: true,
+            ..spec(
+                RATE_LIMITS,
+                "rateLimits_expiresAt_ttl",
+                doc! { "expiresAt": 1 },
+            )
+        },
+        Spec {
+            unique: true,
+            ..spec(
+                MESSAGES,
+                "messages_messageId_unique",
+                doc! { "messageId": 1 },
+            )
+        },
+        spec(
+            MESSAGES,
+            "messages_chatRoomId_createdAt",
+            doc! { "chatRoomId": 1, "createdAt": -1 },
+        ),
+        spec(
+            MESSAGES,
+            "messages_sender_status",
+            doc! { "sender": 1, "status": 1 },
+        ),
+        spec(
+            MESSAGES,
+            "messages_groupId_createdAt",
+            doc! { "groupId": 1, "createdAt": -1 },
+        ),
+        spec(
+            MESSAGES,
+            "messages_chatType_createdAt",
+            doc! { "chatType": 1, "createdAt": -1 },
+        ),
+        Spec {
+            unique: true,
+            ..spec(GROUPS, "groups_groupName_unique", doc! { "groupName": 1 })
+        },
+        spec(
+            GROUPS,
+            "groups_members_createdAt",
+            doc! { "members": 1, "createdAt": -1 },
+        ),
+        spec(GROUPS, "groups_createdBy", doc! { "createdBy": 1 }),
+        spec(GROUPS, "groups_isActive", doc! { "isActive": 1 }),
+    ]
+}
+
+pub(crate) async fn ensure(db: &Database) -> StoreResult<()> {
+    for spec in specs() {
+        let mut options = IndexOptions::builder()
+            .name(spec.name.to_owned())
+            .unique(spec.unique.then_some(true))
+            .build();
+        if spec.expire_at_date {
+            options.expire_after = Some(Duration::ZERO);
+        }
+        let model = IndexModel::builder()
+            .keys(spec.keys)
+            .options(options)
+            .build();
+        db.collection::<Document>(spec.collection)
+            .create_index(model)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! The production adapter. Deliberately plain: typed documents (serde structs), single-document
+//! operations, and every index declared in `indexes.rs`, created idempotently at start-up.
+
+use async_trait::async_trait;
+use bson::doc;
+use mongodb::{options::ClientOptions, Client, Database};
+
+use super::{Storage, StoreError, StoreResult};
+
+mod indexes;
+mod rate_limits;
+mod sessions;
+mod users;
+
+const DEFAULT_DATABASE: &str = "chat_app";
+
+#[derive(Clone)]
+pub struct MongoStore {
+    db: Database,
+}
+
+impl MongoStore {
+    /// Connects, picks the database (`MONGO_DB`, else the URI's path, else `chat_app`) and ensures
+    /// every index exists.
+    pub async fn connect(uri: &str, database: Option<&str>) -> StoreResult<Self> {
+        let mut options = ClientOptions::parse(uri).await.map_err(map_err)?;
+        options.app_name = Some("chat-backend".into());
+        if options.server_selection_timeout.is_none() {
+            options.server_selection_timeout = Some(std::time::Duration::from_secs(10));
+        }
+        let name = database
+            .map(str::to_owned)
+            .or_else(|| options.default_database.clone())
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        let client = Client::with_options(options).map_err(map_err)?;
+        let store = Self {
+            db: client.database(&name),
+        };
+        indexes::ensure(&store.db).await?;
+        Ok(store)
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+}
+
+#[async_trait]
+impl Storage for MongoStore {
+    fn kind(&self) -> &'static str {
+        "mongodb"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.db
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+}
+
+/// Maps a driver error onto the port's errors; E11000 names the API field from the index name.
+pub(crate) fn map_err(err: mongodb::error::Error) -> StoreError {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    let duplicate_message = match err.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(write)) if write.code == 11000 => {
+            Some(write.message.as_str())
+        }
+        ErrorKind::Command(command) if command.code == 11000 => Some(command.message.as_str()),
+        _ => None,
+    };
+    if let Some(message) = duplicate_message {
+        let field = if message.contains(indexes::USERNAME_UNIQUE) {
+            "username"
+        } else if message.contains(indexes::EMAIL_UNIQUE) {
+            "email"
+        } else {
+            "value"
+        };
+        return StoreError::Duplicate { field };
+    }
+    match err.kind.as_ref() {
+        ErrorKind::ServerSelection { .. }
+        | ErrorKind::Io(_)
+        | ErrorKind::ConnectionPoolCleared { .. }
+        | ErrorKind::DnsResolve { .. } => StoreError::Unavailable(err.to_string()),
+        _ => StoreError::Backend(err.to_string()),
+    }
+}
+
+pub(crate) fn to_bson_time(at: &chrono::DateTime<chrono::Utc>) -> bson::DateTime {
+    bson::DateTime::from_chrono(*at)
+}

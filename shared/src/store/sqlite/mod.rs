@@ -1,0 +1,110 @@
+//! The embedded adapter: one SQLite file in WAL mode, shared by every local process (each function
+//! that `cargo lambda watch` spawns, and the realtime node). Writes are single statements, so they
+//! never hold a lock across an await; `busy_timeout` absorbs contention between processes.
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use async_trait::async_trait;
+use sqlx::{
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    SqlitePool,
+};
+
+use super::{Storage, StoreError, StoreResult};
+
+mod rate_limits;
+mod sessions;
+mod users;
+
+const SCHEMA: &str = include_str!("schema.sql");
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|err| {
+                StoreError::Unavailable(format!("cannot create {}: {err}", dir.display()))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        let schema = format!("BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;");
+        sqlx::raw_sql(&schema)
+            .execute(&pool)
+            .await
+            .map_err(map_err)?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+}
+
+/// Maps a driver error onto the port's errors; unique violations name the API field.
+pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let message = db.message();
+            let field = if message.contains("users.username") {
+                "username"
+            } else if message.contains("users.email") {
+                "email"
+            } else {
+                "value"
+            };
+            StoreError::Duplicate { field }
+        }
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("5" | "6" | "517")) => {
+            StoreError::Unavailable(err.to_string())
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            StoreError::Unavailable(err.to_string())
+        }
+        _ => StoreError::Backend(err.to_string()),
+    }
+}
+
+/// Parses a stored column back into its type; a bad value means a corrupt row, not bad input.
+pub(crate) fn parse_column<T: FromStr>(column: &'static str, text: &str) -> StoreResult<T> {
+    text.parse()
+        .map_err(|_| StoreError::Backend(format!("corrupt {column} value in database")))
+}
+
+pub(crate) fn parse_time(
+    column: &'static str,
+    text: &str,
+) -> StoreResult<chrono::DateTime<chrono::Utc>> {
+    crate::time::from_iso(text)
+        .ok_or_else(|| StoreError::Backend(format!("corrupt {column} value in database")))
+}

@@ -1,0 +1,116 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{map_err, parse_column, parse_time, SqliteStore};
+use crate::{
+    model::{NewSession, Session, SessionId, UserId},
+    store::{SessionStore, StoreResult},
+    time::to_iso,
+};
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    user_id: String,
+    token_hash: String,
+    user_agent: Option<String>,
+    ip: Option<String>,
+    created_at: String,
+    last_used_at: String,
+    expires_at: String,
+}
+
+impl SessionRow {
+    fn into_session(self) -> StoreResult<Session> {
+        Ok(Session {
+            id: parse_column("sessions.id", &self.id)?,
+            user_id: parse_column("sessions.user_id", &self.user_id)?,
+            token_hash: self.token_hash,
+            user_agent: self.user_agent,
+            ip: self.ip,
+            created_at: parse_time("sessions.created_at", &self.created_at)?,
+            last_used_at: parse_time("sessions.last_used_at", &self.last_used_at)?,
+            expires_at: parse_time("sessions.expires_at", &self.expires_at)?,
+        })
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn create_session(&self, session: NewSession) -> StoreResult<()> {
+        // Expired sessions are swept here (MongoDB's TTL index does the same there).
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(to_iso(&session.created_at))
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, token_hash, user_agent, ip, created_at, \
+             last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(session.id.to_hex())
+        .bind(session.user_id.to_hex())
+        .bind(&session.token_hash)
+        .bind(&session.user_agent)
+        .bind(&session.ip)
+        .bind(to_iso(&session.created_at))
+        .bind(to_iso(&session.last_used_at))
+        .bind(to_iso(&session.expires_at))
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn find_session(
+        &self,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>> {
+        sqlx::query_as::<_, SessionRow>(
+            "SELECT id, user_id, token_hash, user_agent, ip, created_at, last_used_at, expires_at \
+             FROM sessions WHERE id = ? AND expires_at > ?",
+        )
+        .bind(id.to_hex())
+        .bind(to_iso(&now))
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map_err)?
+        .map(SessionRow::into_session)
+        .transpose()
+    }
+
+    async fn rotate_session(
+        &self,
+        id: SessionId,
+        old_hash: &str,
+        new_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE sessions SET token_hash = ?, last_used_at = ?, expires_at = ? \
+             WHERE id = ? AND token_hash = ? AND expires_at > ?",
+        )
+        .bind(new_hash)
+        .bind(to_iso(&now))
+        .bind(to_iso(&expires_at))
+        .bind(id.to_hex())
+        .bind(old_hash)
+        .bind(to_iso(&now))
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn delete_session(&self, id: SessionId, user_id: UserId) -> StoreResult<bool> {
+        let result = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
+            .bind(id.to_hex())
+            .bind(user_id.to_hex())
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(result.rows_affected() == 1)
+    }
+}

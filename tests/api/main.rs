@@ -1,0 +1,8 @@
+//! One test binary, a module per feature. Every test talks HTTP to a real listening server backed by
+//! a real database (SQLite always; MongoDB too when TEST_MONGO_URI is set).
+
+mod auth;
+mod errors;
+mod health;
+mod smoke;
+mod store_contract;

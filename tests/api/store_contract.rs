@@ -1,0 +1,220 @@
+//! The storage port's contract, held against every adapter: what a service may rely on.
+
+use chat_tests::{open_store, Backend, TestDatabase};
+use chrono::Duration;
+use shared::{
+    model::{NewUser, Session, SessionId, UserId},
+    store::{Store, StoreError},
+    time::now,
+};
+
+fn new_user(username: &str, email: &str) -> NewUser {
+    NewUser {
+        id: UserId::new(),
+        username: username.into(),
+        email: email.into(),
+        password_hash: "$2b$04$hash".into(),
+        first_name: Some("First".into()),
+        last_name: None,
+        avatar: None,
+        now: now(),
+    }
+}
+
+fn session_for(user: UserId, hash: &str, expires_in: Duration) -> Session {
+    let at = now();
+    Session {
+        id: SessionId::new(),
+        user_id: user,
+        token_hash: hash.into(),
+        user_agent: Some("test-agent".into()),
+        ip: Some("127.0.0.1".into()),
+        created_at: at,
+        last_used_at: at,
+        expires_at: at + expires_in,
+    }
+}
+
+async fn each_store(test: impl AsyncFn(Store, &TestDatabase)) {
+    for backend in Backend::configured() {
+        eprintln!("-- backend: {}", backend.name());
+        let database = TestDatabase::new(&backend);
+        let store = open_store(&database).await;
+        test(store, &database).await;
+    }
+}
+
+#[tokio::test]
+async fn users_round_trip_and_unique_fields_are_reported_by_name() {
+    each_store(async |store, _| {
+        let created = store
+            .insert_user(new_user("Alice", "alice@example.com"))
+            .await
+            .unwrap();
+        let found = store.find_user_by_id(created.id).await.unwrap().unwrap();
+        assert_eq!(found, created, "stored exactly, at millisecond precision");
+        let by_email = store.find_user_by_email("ALICE@example.com").await.unwrap();
+        assert_eq!(by_email.map(|u| u.id), Some(created.id));
+        assert_eq!(store.find_user_by_id(UserId::new()).await.unwrap(), None);
+
+        let err = store
+            .insert_user(new_user("alice", "other@example.com"))
+            .await
+            .unwrap_err();
+        assert_eq!(err, StoreError::Duplicate { field: "username" });
+        let err = store
+            .insert_user(new_user("alice2", "alice@example.com"))
+            .await
+            .unwrap_err();
+        assert_eq!(err, StoreError::Duplicate { field: "email" });
+        assert_eq!(
+            store.find_user_by_email("other@example.com").await.unwrap(),
+            None
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn session_rotation_is_compare_and_swap() {
+    each_store(async |store, _| {
+        let user = store
+            .insert_user(new_user("bob", "bob@example.com"))
+            .await
+            .unwrap();
+        let session = session_for(user.id, "hash-1", Duration::days(7));
+        store.create_session(session.clone()).await.unwrap();
+        let later = now() + Duration::days(8);
+
+        assert!(!store
+            .rotate_session(session.id, "wrong", "hash-2", now(), later)
+            .await
+            .unwrap());
+        assert!(store
+            .rotate_session(session.id, "hash-1", "hash-2", now(), later)
+            .await
+            .unwrap());
+        assert!(!store
+            .rotate_session(session.id, "hash-1", "hash-3", now(), later)
+            .await
+            .unwrap());
+        let stored = store
+            .find_session(session.id, now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.token_hash, "hash-2");
+        assert_eq!(stored.expires_at, later);
+
+        assert!(!store
+            .delete_session(session.id, UserId::new())
+            .await
+            .unwrap());
+        assert!(store.delete_session(session.id, user.id).await.unwrap());
+        assert_eq!(store.find_session(session.id, now()).await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn expired_sessions_are_neither_found_nor_rotated() {
+    each_store(async |store, _| {
+        let user = store
+            .insert_user(new_user("carl", "carl@example.com"))
+            .await
+            .unwrap();
+        let session = session_for(user.id, "hash-1", Duration::milliseconds(1));
+        store.create_session(session.clone()).await.unwrap();
+        let after = now() + Duration::seconds(1);
+        assert_eq!(store.find_session(session.id, after).await.unwrap(), None);
+        let rotated = store
+            .rotate_session(
+                session.id,
+                "hash-1",
+                "hash-2",
+                after,
+                after + Duration::days(1),
+            )
+            .await
+            .unwrap();
+        assert!(!rotated);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rate_limit_counters_are_shared_between_processes() {
+    each_store(async |store, database| {
+        let other_process = open_store(database).await;
+        let window_end = now() + Duration::minutes(1);
+        assert_eq!(
+            store
+                .hit("login:1.2.3.4:1", window_end, now())
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            other_process
+                .hit("login:1.2.3.4:1", window_end, now())
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .hit("login:1.2.3.4:1", window_end, now())
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(
+            store
+                .hit("login:5.6.7.8:1", window_end, now())
+                .await
+                .unwrap(),
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_writers_from_two_processes_lose_nothing() {
+    each_store(async |store, database| {
+        let other_process = open_store(database).await;
+        let writes = |store: Store, prefix: &'static str| async move {
+            for i in 0..40 {
+                let name = format!("{prefix}{i}");
+                store
+                    .insert_user(new_user(&name, &format!("{name}@example.com")))
+                    .await
+                    .expect("no write is refused");
+            }
+        };
+        let window_end = now() + Duration::minutes(1);
+        let hits = |store: Store| async move {
+            for _ in 0..40 {
+                store
+                    .hit("shared", window_end, now())
+                    .await
+                    .expect("hit counted");
+            }
+        };
+        tokio::join!(
+            writes(store.clone(), "left"),
+            writes(other_process.clone(), "right"),
+            hits(store.clone()),
+            hits(other_process.clone()),
+        );
+        for name in ["left0", "left39", "right0", "right39"] {
+            let found = store
+                .find_user_by_email(&format!("{name}@example.com"))
+                .await
+                .unwrap();
+            assert!(found.is_some(), "{name}");
+        }
+        assert_eq!(store.hit("shared", window_end, now()).await.unwrap(), 81);
+    })
+    .await;
+}

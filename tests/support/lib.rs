@@ -1,0 +1,284 @@
+//! The test harness: `spawn_app` starts every function's routes on a real TCP port against a fresh
+//! database, exactly as served (same layers), and hands back a client.
+//!
+//! Backends: the embedded SQLite file always; MongoDB too when `TEST_MONGO_URI` is set (a replica
+//! set, e.g. `mongod --replSet rs0` + `rs.initiate()`), each test on a database of its own.
+
+use std::{collections::HashMap, future::Future, net::SocketAddr};
+
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use shared::{config::Config, AppContext};
+use tempfile::TempDir;
+
+pub mod process;
+
+pub const ACCESS_SECRET: &str = "test-access-secret-0123456789abcdef0123456789";
+pub const REFRESH_SECRET: &str = "test-refresh-secret-0123456789abcdef012345678";
+pub const PASSWORD: &str = "SecurePass123!";
+pub const MAX_BODY: usize = shared::http::MAX_BODY_BYTES;
+
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    Mongo { uri: String },
+}
+
+impl Backend {
+    /// SQLite always; MongoDB as well when `TEST_MONGO_URI` is set.
+    pub fn configured() -> Vec<Backend> {
+        let mut backends = vec![Backend::Sqlite];
+        if let Some(uri) = std::env::var("TEST_MONGO_URI")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            backends.push(Backend::Mongo { uri });
+        }
+        backends
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Mongo { .. } => "mongodb",
+        }
+    }
+}
+
+/// A fresh database for one test: its environment variables and what keeps it alive.
+pub struct TestDatabase {
+    pub vars: HashMap<String, String>,
+    _dir: TempDir,
+}
+
+impl TestDatabase {
+    pub fn new(backend: &Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut vars = HashMap::new();
+        match backend {
+            Backend::Sqlite => {
+                let path = dir.path().join("chat.db");
+                vars.insert("DATABASE_PATH".into(), path.display().to_string());
+            }
+            Backend::Mongo { uri } => {
+                vars.insert("MONGO_URI".into(), uri.clone());
+                let name = format!("chat_test_{}", uuid_like());
+                vars.insert("MONGO_DB".into(), name);
+            }
+        }
+        Self { vars, _dir: dir }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{nanos:x}{:x}", std::process::id())
+}
+
+/// The variables every test process gets: test secrets, cheap bcrypt, limits high enough not to
+/// interfere (tests of the limit lower them).
+pub fn base_vars() -> HashMap<String, String> {
+    [
+        ("NODE_ENV", "test"),
+        ("JWT_SECRET", ACCESS_SECRET),
+        ("JWT_REFRESH_SECRET", REFRESH_SECRET),
+        ("BCRYPT_COST", "4"),
+        ("AUTH_RATE_LIMIT_MAX", "1000"),
+        ("LOG_FORMAT", "pretty"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub ctx: AppContext,
+    pub backend: Backend,
+    _database: TestDatabase,
+}
+
+pub async fn spawn_app(backend: &Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> TestApp {
+    let database = TestDatabase::new(backend);
+    let mut vars = base_vars();
+    vars.extend(database.vars.clone());
+    for (name, value) in overrides {
+        vars.insert((*name).to_owned(), (*value).to_owned());
+    }
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+    let ctx = AppContext::from_config(config).await.expect("store opens");
+    let routes = auth::routes().merge(meta::routes());
+    let router = shared::http::finish(routes, ctx.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("server runs");
+    });
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+        ctx,
+        backend: backend.clone(),
+        _database: database,
+    }
+}
+
+/// Runs `test` once per configured backend, each time on a fresh app and database.
+pub async fn on_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in Backend::configured() {
+        eprintln!("-- backend: {}", backend.name());
+        test(spawn_app(&backend).await).await;
+    }
+}
+
+/// A registered user as the client sees it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl Account {
+    pub fn from_auth_body(body: &Value) -> Self {
+        Self {
+            id: body["user"]["_id"].as_str().expect("user._id").to_owned(),
+            username: body["user"]["username"]
+                .as_str()
+                .expect("username")
+                .to_owned(),
+            email: body["user"]["email"].as_str().expect("email").to_owned(),
+            access_token: body["accessToken"]
+                .as_str()
+                .expect("accessToken")
+                .to_owned(),
+            refresh_token: body["refreshToken"]
+                .as_str()
+                .expect("refreshToken")
+                .to_owned(),
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_with_token(&self, path: &str, token: &str, body: Option<&Value>) -> Response {
+        let mut request = self.client.post(self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Registers `username` (email `<username>@example.com`) and returns the account.
+    pub async fn register(&self, username: &str) -> Account {
+        let response = self
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({
+                    "username": username,
+                    "email": format!("{username}@example.com"),
+                    "password": PASSWORD,
+                }),
+            )
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "register {username}: {body}");
+        Account::from_auth_body(&body)
+    }
+
+    pub async fn login(&self, email: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &json!({ "email": email, "password": PASSWORD }),
+        )
+        .await
+    }
+}
+
+/// Asserts a response is an error in the one shape, with `status`, and returns its body.
+pub async fn assert_error(response: Response, status: StatusCode, path: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    let body: Value = response.json().await.expect("error body is json");
+    assert_eq!(body["statusCode"], status.as_u16(), "{body}");
+    assert_eq!(
+        body["error"],
+        status.canonical_reason().expect("reason"),
+        "{body}"
+    );
+    assert!(
+        body["message"].is_string() || body["message"].is_array(),
+        "{body}"
+    );
+    assert_eq!(body["path"], path, "{body}");
+    assert!(
+        body["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{body}"
+    );
+    assert!(
+        body["requestId"].as_str().is_some_and(|id| !id.is_empty()),
+        "{body}"
+    );
+    body
+}
+
+/// Opens the storage port directly on a test database (a second call is a second "process").
+pub async fn open_store(database: &TestDatabase) -> shared::store::Store {
+    let mut vars = base_vars();
+    vars.extend(database.vars.clone());
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+    shared::store::connect(&config).await.expect("store opens")
+}
