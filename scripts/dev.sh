@@ -19,6 +19,7 @@ setting() { # NAME DEFAULT: the environment's value, else .env's, else DEFAULT
   fi
 }
 
+export PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
 if ! command -v cargo-lambda >/dev/null 2>&1; then
   echo "dev.sh: cargo-lambda is not installed; installing it from PyPI (pip install cargo-lambda)"
   python3 -m pip install --quiet cargo-lambda
@@ -40,4 +41,4 @@ realtime_pid=$!
 trap 'kill "$realtime_pid" 2>/dev/null || true' EXIT INT TERM
 
 echo "dev.sh: REST API on http://localhost:${PORT}/api/v1 , realtime on http://localhost:${REALTIME_PORT}/chat"
-cargo lambda watch --invoke-port "$PORT"
+cargo lambda watch --invoke-port "$PORT" --disable-cors
