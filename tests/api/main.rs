@@ -6,3 +6,4 @@ mod errors;
 mod health;
 mod smoke;
 mod store_contract;
+mod users;

@@ -1,6 +1,6 @@
 //! End to end, the way the README says: `./scripts/dev.sh` starts `cargo lambda watch` (every
 //! function, real paths) and the realtime node on a fresh database; a client then goes through
-//! register → login → refresh → old refresh refused → logout over plain HTTP.
+//! register → login → refresh → old refresh refused → logout (and a users call) over plain HTTP.
 
 use std::time::{Duration, Instant};
 
@@ -135,6 +135,17 @@ async fn the_readme_stack_serves_the_auth_flow() {
     .unwrap();
     assert_eq!(after_logout.status(), StatusCode::UNAUTHORIZED);
 
+    // The users function is routed too.
+    let me = client
+        .get(format!("{api}/api/v1/users/me"))
+        .bearer_auth(&refreshed.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["username"], "smoke");
+
     // Unknown paths reach our own 404, not the emulator's.
     let unknown = client
         .get(format!("{api}/api/v1/unknown"))
@@ -144,5 +155,4 @@ async fn the_readme_stack_serves_the_auth_flow() {
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     let body: Value = unknown.json().await.unwrap();
     assert_eq!(body["path"], "/api/v1/unknown");
-    let _ = refreshed;
 }

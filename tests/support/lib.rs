@@ -116,7 +116,7 @@ pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> Te
     }
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
     let ctx = AppContext::from_config(config).await.expect("store opens");
-    let routes = auth::routes().merge(meta::routes());
+    let routes = auth::routes().merge(meta::routes()).merge(users::routes());
     let router = shared::http::finish(routes, ctx.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

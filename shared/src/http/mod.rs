@@ -5,9 +5,13 @@ pub mod app;
 pub mod client;
 pub mod error_shape;
 pub mod json;
+pub mod path;
+pub mod query;
 pub mod request_log;
 pub mod security_headers;
 
 pub use app::{finish, MAX_BODY_BYTES};
 pub use client::ClientInfo;
 pub use json::{OptionalJson, ValidJson};
+pub use path::parse_id;
+pub use query::ValidQuery;

@@ -6,4 +6,4 @@ pub mod user;
 
 pub use ids::{ObjectIdError, SessionId, UserId};
 pub use session::{NewSession, Session};
-pub use user::{NewUser, PublicUser, User, UserRecord};
+pub use user::{search_key, NewUser, ProfilePatch, PublicUser, User, UserRecord};

@@ -119,3 +119,41 @@ impl From<&UserRecord> for PublicUser {
         }
     }
 }
+
+/// A change to a profile: `None` leaves a field alone; for the optional fields `Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfilePatch {
+    pub username: Option<String>,
+    pub first_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+    pub avatar: Option<Option<String>>,
+}
+
+impl ProfilePatch {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The record with this patch applied (adapters that rewrite whole documents use it).
+    pub fn apply(self, mut user: UserRecord, now: DateTime<Utc>) -> UserRecord {
+        if let Some(username) = self.username {
+            user.username = username;
+        }
+        if let Some(first_name) = self.first_name {
+            user.first_name = first_name;
+        }
+        if let Some(last_name) = self.last_name {
+            user.last_name = last_name;
+        }
+        if let Some(avatar) = self.avatar {
+            user.avatar = avatar;
+        }
+        user.updated_at = now;
+        user
+    }
+}
+
+/// The lower-cased copy of a name that prefix search runs on.
+pub fn search_key(name: &str) -> String {
+    name.to_lowercase()
+}

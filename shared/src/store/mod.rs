@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     config::{Config, Storage as StorageConfig},
-    model::{NewSession, NewUser, Session, SessionId, UserId, UserRecord},
+    model::{NewSession, NewUser, ProfilePatch, Session, SessionId, UserId, UserRecord},
 };
 
 pub mod mongo;
@@ -36,6 +36,30 @@ pub trait UserStore: Send + Sync {
     async fn insert_user(&self, user: NewUser) -> StoreResult<UserRecord>;
     async fn find_user_by_id(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
     async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    /// Applies the changes present in `patch`; `None` when the user does not exist.
+    /// `Duplicate { field: "username" }` when the new username is taken.
+    async fn update_user_profile(
+        &self,
+        id: UserId,
+        patch: ProfilePatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>>;
+    /// Replaces the password hash; false when the user does not exist.
+    async fn set_user_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Users whose username, first name or last name starts with `prefix` (already lower-case),
+    /// ordered by username, at most `limit`, never `exclude`. Served by indexes on lower-cased
+    /// copies of those fields.
+    async fn search_users(
+        &self,
+        prefix: &str,
+        exclude: UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>>;
 }
 
 #[async_trait]
@@ -57,6 +81,11 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Ends one session of one user; false when there was none.
     async fn delete_session(&self, id: SessionId, user_id: UserId) -> StoreResult<bool>;
+    /// The user's live sessions at `now`, newest first.
+    async fn list_sessions(&self, user_id: UserId, now: DateTime<Utc>)
+        -> StoreResult<Vec<Session>>;
+    /// Ends every session of the user except `keep`; returns how many ended.
+    async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> StoreResult<u64>;
 }
 
 #[async_trait]

@@ -47,6 +47,8 @@ fn specs() -> Vec<Spec> {
             ..spec(USERS, EMAIL_UNIQUE, doc! { "email": 1 })
         },
         spec(USERS, "users_isOnline", doc! { "isOnline": 1 }),
+        spec(USERS, "users_firstNameLower", doc! { "firstNameLower": 1 }),
+        spec(USERS, "users_lastNameLower", doc! { "lastNameLower": 1 }),
         spec(
             SESSIONS,
             "sessions_userId_createdAt",

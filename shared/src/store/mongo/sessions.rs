@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use bson::{doc, oid::ObjectId};
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +102,32 @@ impl SessionStore for MongoStore {
             .await
             .map_err(map_err)?;
         Ok(result.modified_count == 1)
+    }
+
+    async fn list_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Session>> {
+        let found: Vec<SessionDoc> = self
+            .sessions()
+            .find(doc! { "userId": user_id.0, "expiresAt": { "$gt": to_bson_time(&now) } })
+            .sort(doc! { "createdAt": -1, "_id": -1 })
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        Ok(found.into_iter().map(Session::from).collect())
+    }
+
+    async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> StoreResult<u64> {
+        let result = self
+            .sessions()
+            .delete_many(doc! { "userId": user_id.0, "_id": { "$ne": keep.0 } })
+            .await
+            .map_err(map_err)?;
+        Ok(result.deleted_count)
     }
 
     async fn delete_session(&self, id: SessionId, user_id: UserId) -> StoreResult<bool> {

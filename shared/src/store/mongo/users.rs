@@ -1,11 +1,13 @@
 use async_trait::async_trait;
-use bson::{doc, oid::ObjectId};
-use mongodb::Collection;
+use bson::{doc, oid::ObjectId, Bson, Document};
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use mongodb::{options::ReturnDocument, Collection};
 use serde::{Deserialize, Serialize};
 
 use super::{indexes::USERS, map_err, to_bson_time, MongoStore};
 use crate::{
-    model::{NewUser, UserId, UserRecord},
+    model::{search_key, NewUser, ProfilePatch, UserId, UserRecord},
     store::{StoreResult, UserStore},
 };
 
@@ -22,6 +24,9 @@ struct UserDoc {
     password: String,
     first_name: Option<String>,
     last_name: Option<String>,
+    /// Lower-cased copies of the names, for indexed prefix search.
+    first_name_lower: Option<String>,
+    last_name_lower: Option<String>,
     avatar: Option<String>,
     last_seen: bson::DateTime,
     is_online: bool,
@@ -34,11 +39,13 @@ impl From<&UserRecord> for UserDoc {
         Self {
             id: user.id.0,
             username: user.username.clone(),
-            username_lower: user.username.to_lowercase(),
+            username_lower: search_key(&user.username),
             email: user.email.clone(),
             password: user.password_hash.clone(),
             first_name: user.first_name.clone(),
             last_name: user.last_name.clone(),
+            first_name_lower: user.first_name.as_deref().map(search_key),
+            last_name_lower: user.last_name.as_deref().map(search_key),
             avatar: user.avatar.clone(),
             last_seen: to_bson_time(&user.last_seen),
             is_online: user.is_online,
@@ -99,5 +106,110 @@ impl UserStore for MongoStore {
             .await
             .map_err(map_err)?;
         Ok(found.map(UserRecord::from))
+    }
+
+    async fn update_user_profile(
+        &self,
+        id: UserId,
+        patch: ProfilePatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>> {
+        let mut set = doc! { "updatedAt": to_bson_time(&now) };
+        if let Some(username) = &patch.username {
+            set.insert("username", username);
+            set.insert("usernameLower", search_key(username));
+        }
+        set_name(&mut set, "firstName", "firstNameLower", &patch.first_name);
+        set_name(&mut set, "lastName", "lastNameLower", &patch.last_name);
+        if let Some(avatar) = &patch.avatar {
+            set.insert("avatar", avatar.clone().map_or(Bson::Null, Bson::String));
+        }
+        let updated = self
+            .users()
+            .find_one_and_update(doc! { "_id": id.0 }, doc! { "$set": set })
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(map_err)?;
+        Ok(updated.map(UserRecord::from))
+    }
+
+    async fn set_user_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let result = self
+            .users()
+            .update_one(
+                doc! { "_id": id.0 },
+                doc! { "$set": { "password": password_hash, "updatedAt": to_bson_time(&now) } },
+            )
+            .await
+            .map_err(map_err)?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn search_users(
+        &self,
+        prefix: &str,
+        exclude: UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>> {
+        // Anchored, case-sensitive regexes on the lower-cased fields: each is an index range scan.
+        let anchored = format!("^{}", regex_escape(prefix));
+        let filter = doc! {
+            "_id": { "$ne": exclude.0 },
+            "$or": [
+                { "usernameLower": { "$regex": &anchored } },
+                { "firstNameLower": { "$regex": &anchored } },
+                { "lastNameLower": { "$regex": &anchored } },
+            ],
+        };
+        let found: Vec<UserDoc> = self
+            .users()
+            .find(filter)
+            .sort(doc! { "usernameLower": 1 })
+            .limit(i64::from(limit))
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        Ok(found.into_iter().map(UserRecord::from).collect())
+    }
+}
+
+fn set_name(set: &mut Document, field: &str, lower_field: &str, change: &Option<Option<String>>) {
+    if let Some(value) = change {
+        set.insert(field, value.clone().map_or(Bson::Null, Bson::String));
+        set.insert(
+            lower_field,
+            value
+                .as_deref()
+                .map(search_key)
+                .map_or(Bson::Null, Bson::String),
+        );
+    }
+}
+
+/// Escapes every regex metacharacter so user input matches literally.
+pub(crate) fn regex_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if "\\^$.|?*+()[]{}-/#".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn regex_metacharacters_are_escaped() {
+        assert_eq!(super::regex_escape("a.b*(c)"), "a\\.b\\*\\(c\\)");
+        assert_eq!(super::regex_escape("plain"), "plain");
     }
 }

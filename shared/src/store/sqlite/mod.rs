@@ -16,6 +16,8 @@ mod rate_limits;
 mod sessions;
 mod users;
 
+pub use users::SEARCH_USERS_WHERE;
+
 const SCHEMA: &str = include_str!("schema.sql");
 
 #[derive(Clone)]

@@ -8,6 +8,9 @@ CREATE TABLE IF NOT EXISTS users (
     password       TEXT NOT NULL,
     first_name     TEXT,
     last_name      TEXT,
+    -- lower-cased copies for indexed, case-insensitive prefix search
+    first_name_lower TEXT,
+    last_name_lower  TEXT,
     avatar         TEXT,
     last_seen      TEXT NOT NULL,
     is_online      INTEGER NOT NULL DEFAULT 0 CHECK (is_online IN (0, 1)),
@@ -15,6 +18,8 @@ CREATE TABLE IF NOT EXISTS users (
     updated_at     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS users_is_online ON users (is_online);
+CREATE INDEX IF NOT EXISTS users_first_name_lower ON users (first_name_lower);
+CREATE INDEX IF NOT EXISTS users_last_name_lower ON users (last_name_lower);
 
 CREATE TABLE IF NOT EXISTS sessions (
     id           TEXT PRIMARY KEY CHECK (length(id) = 24),

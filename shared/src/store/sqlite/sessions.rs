@@ -104,6 +104,33 @@ impl SessionStore for SqliteStore {
         Ok(result.rows_affected() == 1)
     }
 
+    async fn list_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Session>> {
+        let rows = sqlx::query_as::<_, SessionRow>(
+            "SELECT id, user_id, token_hash, user_agent, ip, created_at, last_used_at, expires_at \
+             FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user_id.to_hex())
+        .bind(to_iso(&now))
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(SessionRow::into_session).collect()
+    }
+
+    async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> StoreResult<u64> {
+        let result = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id <> ?")
+            .bind(user_id.to_hex())
+            .bind(keep.to_hex())
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(result.rows_affected())
+    }
+
     async fn delete_session(&self, id: SessionId, user_id: UserId) -> StoreResult<bool> {
         let result = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
             .bind(id.to_hex())

@@ -1,8 +1,9 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::{map_err, parse_column, parse_time, SqliteStore};
 use crate::{
-    model::{NewUser, UserId, UserRecord},
+    model::{search_key, NewUser, ProfilePatch, UserId, UserRecord},
     store::{StoreResult, UserStore},
     time::to_iso,
 };
@@ -66,16 +67,18 @@ impl UserStore for SqliteStore {
         let record = user.into_record();
         sqlx::query(
             "INSERT INTO users (id, username, username_lower, email, password, first_name, \
-             last_name, avatar, last_seen, is_online, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             first_name_lower, last_name, last_name_lower, avatar, last_seen, is_online, \
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(record.id.to_hex())
         .bind(&record.username)
-        .bind(record.username.to_lowercase())
+        .bind(search_key(&record.username))
         .bind(&record.email)
         .bind(&record.password_hash)
         .bind(&record.first_name)
+        .bind(record.first_name.as_deref().map(search_key))
         .bind(&record.last_name)
+        .bind(record.last_name.as_deref().map(search_key))
         .bind(&record.avatar)
         .bind(to_iso(&record.last_seen))
         .bind(record.is_online)
@@ -94,4 +97,91 @@ impl UserStore for SqliteStore {
     async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
         self.find_user_where("email", email.to_lowercase()).await
     }
+
+    async fn update_user_profile(
+        &self,
+        id: UserId,
+        patch: ProfilePatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>> {
+        // One statement: each optional field is "keep" (flag 0) or "set to this value" (flag 1).
+        let sql = format!(
+            "UPDATE users SET \
+               username = COALESCE(?1, username), \
+               username_lower = COALESCE(?2, username_lower), \
+               first_name = CASE WHEN ?3 THEN ?4 ELSE first_name END, \
+               first_name_lower = CASE WHEN ?3 THEN ?5 ELSE first_name_lower END, \
+               last_name = CASE WHEN ?6 THEN ?7 ELSE last_name END, \
+               last_name_lower = CASE WHEN ?6 THEN ?8 ELSE last_name_lower END, \
+               avatar = CASE WHEN ?9 THEN ?10 ELSE avatar END, \
+               updated_at = ?11 \
+             WHERE id = ?12 RETURNING {COLUMNS}"
+        );
+        let first_name = patch.first_name.clone().flatten();
+        let last_name = patch.last_name.clone().flatten();
+        sqlx::query_as::<_, UserRow>(&sql)
+            .bind(&patch.username)
+            .bind(patch.username.as_deref().map(search_key))
+            .bind(patch.first_name.is_some())
+            .bind(&first_name)
+            .bind(first_name.as_deref().map(search_key))
+            .bind(patch.last_name.is_some())
+            .bind(&last_name)
+            .bind(last_name.as_deref().map(search_key))
+            .bind(patch.avatar.is_some())
+            .bind(patch.avatar.flatten())
+            .bind(to_iso(&now))
+            .bind(id.to_hex())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?
+            .map(UserRow::into_record)
+            .transpose()
+    }
+
+    async fn set_user_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let result = sqlx::query("UPDATE users SET password = ?, updated_at = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(to_iso(&now))
+            .bind(id.to_hex())
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn search_users(
+        &self,
+        prefix: &str,
+        exclude: UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE {SEARCH_USERS_WHERE}");
+        let rows = sqlx::query_as::<_, UserRow>(&sql)
+            .bind(prefix)
+            .bind(prefix_upper_bound(prefix))
+            .bind(exclude.to_hex())
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(map_err)?;
+        rows.into_iter().map(UserRow::into_record).collect()
+    }
+}
+
+/// Prefix search as index range scans (`x >= prefix AND x < prefix + U+10FFFF`), one per indexed
+/// column; public so a test can check the query plan.
+pub const SEARCH_USERS_WHERE: &str = "((username_lower >= ?1 AND username_lower < ?2) \
+     OR (first_name_lower >= ?1 AND first_name_lower < ?2) \
+     OR (last_name_lower >= ?1 AND last_name_lower < ?2)) \
+     AND id <> ?3 ORDER BY username_lower LIMIT ?4";
+
+/// The smallest string above every string that starts with `prefix` (in SQLite's byte order).
+fn prefix_upper_bound(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
 }

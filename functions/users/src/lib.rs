@@ -1,0 +1,95 @@
+//! The `users` function: the caller's profile, other users' public profiles, user search and the
+//! caller's sessions, under `/api/v1/users`.
+
+use axum::{
+    extract::{Path, State},
+    routing::{delete, get, post},
+    Json, Router,
+};
+use shared::{
+    auth::CurrentUser,
+    dto::{
+        auth::MessageResponse,
+        users::{ChangePasswordRequest, SearchQuery, SessionView, UpdateProfileRequest},
+    },
+    http::{parse_id, ValidJson, ValidQuery},
+    model::{PublicUser, User},
+    service::users,
+    AppContext, AppError,
+};
+
+pub fn routes() -> Router<AppContext> {
+    Router::new()
+        .route("/api/v1/users/me", get(me).patch(update_me))
+        .route("/api/v1/users/me/password", post(change_password))
+        .route("/api/v1/users/me/sessions", get(sessions))
+        .route(
+            "/api/v1/users/me/sessions/{session_id}",
+            delete(end_session),
+        )
+        .route("/api/v1/users/search", get(search))
+        .route("/api/v1/users/{user_id}", get(profile))
+}
+
+pub fn router(ctx: AppContext) -> Router {
+    shared::http::finish(routes(), ctx)
+}
+
+async fn me(State(ctx): State<AppContext>, caller: CurrentUser) -> Result<Json<User>, AppError> {
+    Ok(Json(users::me(&ctx, caller).await?))
+}
+
+async fn update_me(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    ValidJson(input): ValidJson<UpdateProfileRequest>,
+) -> Result<Json<User>, AppError> {
+    Ok(Json(users::update_me(&ctx, caller, input).await?))
+}
+
+async fn profile(
+    State(ctx): State<AppContext>,
+    _caller: CurrentUser,
+    Path(user_id): Path<String>,
+) -> Result<Json<PublicUser>, AppError> {
+    let user_id = parse_id("userId", &user_id)?;
+    Ok(Json(users::profile(&ctx, user_id).await?))
+}
+
+async fn search(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    ValidQuery(query): ValidQuery<SearchQuery>,
+) -> Result<Json<Vec<PublicUser>>, AppError> {
+    Ok(Json(users::search(&ctx, caller, &query.q).await?))
+}
+
+async fn change_password(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    ValidJson(input): ValidJson<ChangePasswordRequest>,
+) -> Result<Json<MessageResponse>, AppError> {
+    let ended = users::change_password(&ctx, caller, input).await?;
+    Ok(Json(MessageResponse {
+        message: format!("Password changed; {ended} other session(s) ended"),
+    }))
+}
+
+async fn sessions(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+) -> Result<Json<Vec<SessionView>>, AppError> {
+    Ok(Json(users::sessions(&ctx, caller).await?))
+}
+
+async fn end_session(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(session_id): Path<String>,
+) -> Result<Json<MessageResponse>, AppError> {
+    let session_id = parse_id("sessionId", &session_id)?;
+    users::end_session(&ctx, caller, session_id).await?;
+    Ok(Json(MessageResponse {
+        message: "Session ended".into(),
+    }))
+}
