@@ -7,7 +7,7 @@ mod connect;
 
 use std::net::SocketAddr;
 
-use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
+use axum::{extract::State, routing::get, Router};
 use shared::{
     service::health::{self, Health},
     AppContext,
@@ -45,14 +45,8 @@ async fn serve(ctx: AppContext, port: u16) -> std::io::Result<()> {
         .await
 }
 
-async fn health_check(State(ctx): State<AppContext>) -> (StatusCode, Json<Health>) {
-    let health = health::check(&ctx).await;
-    let status = if health.is_up() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(health))
+async fn health_check(State(ctx): State<AppContext>) -> Health {
+    health::check(&ctx).await
 }
 
 async fn shutdown_signal() {

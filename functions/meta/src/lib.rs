@@ -1,7 +1,7 @@
 //! The `meta` function: the health check at `/` (and every path no other function owns, so unknown
 //! routes get the API's own 404 shape).
 
-use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
+use axum::{extract::State, routing::get, Router};
 use shared::{
     service::health::{self, Health},
     AppContext,
@@ -15,12 +15,6 @@ pub fn router(ctx: AppContext) -> Router {
     shared::http::finish(routes(), ctx)
 }
 
-async fn health_check(State(ctx): State<AppContext>) -> (StatusCode, Json<Health>) {
-    let health = health::check(&ctx).await;
-    let status = if health.is_up() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(health))
+async fn health_check(State(ctx): State<AppContext>) -> Health {
+    health::check(&ctx).await
 }

@@ -1,8 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let ctx = shared::AppContext::from_env().await.map_err(|err| {
-        eprintln!("meta: refusing to start: {err}");
-        err
-    })?;
-    lambda_http::run(meta::router(ctx)).await
+    shared::http::run_function("meta", meta::router).await
 }
