@@ -54,6 +54,7 @@ pub struct Config {
     pub bcrypt_cost: u32,
     pub log_format: LogFormat,
     pub auth_rate_limit: RateLimit,
+    pub message_rate_limit: RateLimit,
     /// Warnings found while loading (development fallbacks); logged once tracing is up.
     pub warnings: Vec<String>,
 }
@@ -164,6 +165,10 @@ impl Config {
             auth_rate_limit: RateLimit {
                 max: number(&get, "AUTH_RATE_LIMIT_MAX", 10, 1..=1_000_000)?,
                 window: duration(&get, "AUTH_RATE_LIMIT_WINDOW", "60s")?,
+            },
+            message_rate_limit: RateLimit {
+                max: number(&get, "MESSAGE_RATE_LIMIT_MAX", 120, 1..=1_000_000)?,
+                window: duration(&get, "MESSAGE_RATE_LIMIT_WINDOW", "60s")?,
             },
             warnings,
         })

@@ -4,6 +4,7 @@
 mod auth;
 mod errors;
 mod health;
+mod routes;
 mod smoke;
 mod store_contract;
 mod users;

@@ -1,21 +1,26 @@
 //! The `auth` function: `/api/v1/auth/{register,login,refresh,logout}`.
 
-use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
+use axum::{extract::State, http::StatusCode, Json, Router};
 use shared::{
     auth::{extract::bearer_token, CurrentUser},
     dto::auth::{AuthResponse, LoginRequest, MessageResponse, RefreshRequest, RegisterRequest},
-    http::{ClientInfo, OptionalJson, ValidJson},
+    http::{Api, ClientInfo, OptionalJson, ValidJson},
     service::{auth, rate_limit},
     AppContext, AppError,
 };
 
+/// This function's routes and their table.
+pub fn api() -> Api {
+    Api::new()
+        .post("/api/v1/auth/register", register)
+        .post("/api/v1/auth/login", login)
+        .post("/api/v1/auth/refresh", refresh)
+        .post("/api/v1/auth/logout", logout)
+}
+
 /// The routes of this function, for mounting beside others (tests, a single local server).
 pub fn routes() -> Router<AppContext> {
-    Router::new()
-        .route("/api/v1/auth/register", post(register))
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/refresh", post(refresh))
-        .route("/api/v1/auth/logout", post(logout))
+    api().into_router()
 }
 
 /// The served router: routes plus the shared layers.

@@ -3,7 +3,6 @@
 
 use axum::{
     extract::{Path, State},
-    routing::{delete, get, post},
     Json, Router,
 };
 use shared::{
@@ -12,23 +11,25 @@ use shared::{
         auth::MessageResponse,
         users::{ChangePasswordRequest, SearchQuery, SessionView, UpdateProfileRequest},
     },
-    http::{parse_id, ValidJson, ValidQuery},
+    http::{parse_id, Api, ValidJson, ValidQuery},
     model::{PublicUser, User},
     service::users,
     AppContext, AppError,
 };
 
+pub fn api() -> Api {
+    Api::new()
+        .get("/api/v1/users/me", me)
+        .patch("/api/v1/users/me", update_me)
+        .post("/api/v1/users/me/password", change_password)
+        .get("/api/v1/users/me/sessions", sessions)
+        .delete("/api/v1/users/me/sessions/{session_id}", end_session)
+        .get("/api/v1/users/search", search)
+        .get("/api/v1/users/{user_id}", profile)
+}
+
 pub fn routes() -> Router<AppContext> {
-    Router::new()
-        .route("/api/v1/users/me", get(me).patch(update_me))
-        .route("/api/v1/users/me/password", post(change_password))
-        .route("/api/v1/users/me/sessions", get(sessions))
-        .route(
-            "/api/v1/users/me/sessions/{session_id}",
-            delete(end_session),
-        )
-        .route("/api/v1/users/search", get(search))
-        .route("/api/v1/users/{user_id}", get(profile))
+    api().into_router()
 }
 
 pub fn router(ctx: AppContext) -> Router {

@@ -2,5 +2,8 @@
 //! values that already follow the rules.
 
 pub mod auth;
+pub mod chat;
+pub mod groups;
+pub mod presence;
 pub mod rules;
 pub mod users;

@@ -59,6 +59,23 @@ pub fn display_name(value: &str) -> Result<(), ValidationError> {
     }
 }
 
+pub fn not_blank(value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        Err(invalid("blank", "must not be blank"))
+    } else {
+        Ok(())
+    }
+}
+
+/// 1–100 characters, not only spaces.
+pub fn group_name(value: &str) -> Result<(), ValidationError> {
+    if !value.trim().is_empty() && value.chars().count() <= 100 {
+        Ok(())
+    } else {
+        Err(invalid("groupName", "groupName must be 1 to 100 characters"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

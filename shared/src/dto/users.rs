@@ -31,7 +31,7 @@ pub struct UpdateProfileRequest {
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from a field left out (`None`, via `default`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

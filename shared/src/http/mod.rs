@@ -9,6 +9,7 @@ pub mod lambda;
 pub mod path;
 pub mod query;
 pub mod request_log;
+pub mod routes;
 pub mod security_headers;
 
 pub use app::{finish, MAX_BODY_BYTES};
@@ -17,3 +18,4 @@ pub use json::{OptionalJson, ValidJson};
 pub use lambda::run_function;
 pub use path::parse_id;
 pub use query::ValidQuery;
+pub use routes::{Api, Route};

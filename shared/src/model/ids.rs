@@ -70,6 +70,14 @@ object_id_type!(
     /// A login session (one per device); the refresh token names it.
     SessionId
 );
+object_id_type!(
+    /// A group's `_id`.
+    GroupId
+);
+object_id_type!(
+    /// A message document's `_id` (clients address messages by their `messageId` string).
+    MessageOid
+);
 
 #[cfg(test)]
 mod tests {

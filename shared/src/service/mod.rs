@@ -1,6 +1,10 @@
 //! The rules. Handlers (HTTP and socket) call these; these call the storage port.
 
+pub mod access;
 pub mod auth;
+pub mod groups;
+pub mod messages;
+pub mod presence;
 pub mod health;
 pub mod rate_limit;
 pub mod users;

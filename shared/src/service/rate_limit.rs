@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 
-use crate::{config::RateLimit, error::AppError, http::ClientInfo, AppContext};
+use crate::{config::RateLimit, error::AppError, http::ClientInfo, model::UserId, AppContext};
 
 /// Counts this request against `scope` for the client; `TooManyRequests` (with the seconds until the
 /// window ends) once the client has used up `limit`.
@@ -30,4 +30,18 @@ pub async fn check(
         return Err(AppError::TooManyRequests { retry_after_secs });
     }
     Ok(())
+}
+
+/// The same limit, counted per signed-in user instead of per address.
+pub async fn check_user(
+    ctx: &AppContext,
+    scope: &str,
+    user: UserId,
+    limit: RateLimit,
+) -> Result<(), AppError> {
+    let client = ClientInfo {
+        ip: Some(format!("user:{user}")),
+        user_agent: None,
+    };
+    check(ctx, scope, &client, limit).await
 }

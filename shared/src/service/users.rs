@@ -5,7 +5,6 @@ use crate::{
     config::RateLimit,
     dto::users::{ChangePasswordRequest, SessionView, UpdateProfileRequest},
     error::AppError,
-    http::ClientInfo,
     model::{search_key, ProfilePatch, PublicUser, SessionId, User, UserId},
     service::rate_limit,
     AppContext,
@@ -73,11 +72,7 @@ pub async fn search(
     caller: CurrentUser,
     query: &str,
 ) -> Result<Vec<PublicUser>, AppError> {
-    let client = ClientInfo {
-        ip: Some(caller.id.to_hex()),
-        user_agent: None,
-    };
-    rate_limit::check(ctx, "user-search", &client, SEARCH_RATE).await?;
+    rate_limit::check_user(ctx, "user-search", caller.id, SEARCH_RATE).await?;
     let prefix = search_key(query.trim());
     if prefix.is_empty() {
         return Err(AppError::Validation(vec![
@@ -97,11 +92,7 @@ pub async fn change_password(
     caller: CurrentUser,
     input: ChangePasswordRequest,
 ) -> Result<u64, AppError> {
-    let client = ClientInfo {
-        ip: Some(caller.id.to_hex()),
-        user_agent: None,
-    };
-    rate_limit::check(ctx, "password-change", &client, PASSWORD_RATE).await?;
+    rate_limit::check_user(ctx, "password-change", caller.id, PASSWORD_RATE).await?;
     let user = ctx
         .store
         .find_user_by_id(caller.id)

@@ -4,12 +4,18 @@
 
 use std::sync::Arc;
 
+use std::pin::Pin;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::Stream;
 
 use crate::{
     config::{Config, Storage as StorageConfig},
-    model::{NewSession, NewUser, ProfilePatch, Session, SessionId, UserId, UserRecord},
+    model::{
+        Group, GroupId, GroupPatch, HistoryWindow, Message, MessageOid, MessageStatus, NewSession,
+        NewUser, ProfilePatch, Session, SessionId, UserId, UserRecord,
+    },
 };
 
 pub mod mongo;
@@ -60,6 +66,148 @@ pub trait UserStore: Send + Sync {
         exclude: UserId,
         limit: u32,
     ) -> StoreResult<Vec<UserRecord>>;
+    /// The users among `ids` that exist, in no particular order.
+    async fn find_users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>>;
+    /// Sets `lastSeen`; the updated user, or `None` when there is none.
+    async fn set_last_seen(&self, id: UserId, at: DateTime<Utc>) -> StoreResult<Option<UserRecord>>;
+}
+
+/// The latest message of one conversation and how many of its messages the reader has not read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomSummary {
+    pub chat_room_id: String,
+    pub latest: Message,
+    pub unread: u64,
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Stores a new message (and, atomically, its change-feed event). `Duplicate { field:
+    /// "clientMessageId" }` when the sender already sent one with the same `clientMessageId`.
+    async fn insert_message(&self, message: Message) -> StoreResult<()>;
+    async fn find_message(&self, message_id: &str) -> StoreResult<Option<Message>>;
+    async fn find_message_by_client_id(
+        &self,
+        sender: UserId,
+        client_message_id: &str,
+    ) -> StoreResult<Option<Message>>;
+    /// Moves one message forward to `status` and, for a group READ, adds `reader` to `readBy`.
+    /// Atomic and forward-only: returns the updated message, or `None` when nothing changed.
+    async fn advance_message(
+        &self,
+        id: MessageOid,
+        status: MessageStatus,
+        reader: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>>;
+    /// Moves every private message from `sender` to `receiver` that is behind `status` up to it;
+    /// returns how many changed.
+    async fn advance_conversation(
+        &self,
+        sender: UserId,
+        receiver: UserId,
+        status: MessageStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// A room's messages in the window (newest first, or oldest first for `After`), at most `limit`.
+    async fn room_messages(
+        &self,
+        chat_room_id: &str,
+        window: HistoryWindow,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+    async fn count_room_messages(&self, chat_room_id: &str) -> StoreResult<u64>;
+    /// Private messages from `sender` to `receiver` still in status SENT, oldest first.
+    async fn undelivered_messages(
+        &self,
+        sender: UserId,
+        receiver: UserId,
+    ) -> StoreResult<Vec<Message>>;
+    /// The user's private conversations: latest message and unread count (messages to the user
+    /// not yet READ), most recent first. Computed by the database.
+    async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>>;
+    /// For each of `groups`: the latest message and how many messages from others the user has not
+    /// read (not in `readBy`). Groups without messages are left out.
+    async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>>;
+}
+
+/// What `remove_group_member` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberRemoval {
+    Removed(Group),
+    NotMember,
+    /// Refused: the user is the group's only admin.
+    LastAdmin,
+    NoGroup,
+}
+
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// `Duplicate { field: "groupName" }` when the name (case-insensitively) is taken.
+    async fn insert_group(&self, group: Group) -> StoreResult<()>;
+    async fn find_group(&self, id: GroupId) -> StoreResult<Option<Group>>;
+    async fn update_group(
+        &self,
+        id: GroupId,
+        patch: GroupPatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Group>>;
+    /// Makes exactly `admins` (all members; the service checks) the group's admins.
+    async fn set_group_admins(
+        &self,
+        id: GroupId,
+        admins: &[UserId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Group>>;
+    /// Adds a member (no-op when already one); the group after, or `None` when there is none.
+    async fn add_group_member(
+        &self,
+        id: GroupId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Group>>;
+    /// Removes a member (and their admin role), refusing atomically to remove the last admin.
+    async fn remove_group_member(
+        &self,
+        id: GroupId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<MemberRemoval>;
+    /// Soft delete: `isActive = false`.
+    async fn deactivate_group(&self, id: GroupId, now: DateTime<Utc>) -> StoreResult<Option<Group>>;
+    /// Active groups the user is a member of, newest first.
+    async fn groups_of_user(&self, user: UserId) -> StoreResult<Vec<Group>>;
+    /// Active groups whose name contains `needle` (already lower-case, matched literally), by name.
+    async fn search_groups(&self, needle: &str, limit: u32) -> StoreResult<Vec<Group>>;
+}
+
+/// A change the realtime node fans out.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "camelCase")]
+pub enum Change {
+    MessageCreated(Message),
+    /// A status or `readBy` change; carries the message after it.
+    MessageUpdated(Message),
+    /// Created, renamed, membership changed or deactivated; carries the group after it.
+    GroupChanged(Group),
+}
+
+/// One change and the feed position just after it (resume from there to get what follows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedEvent {
+    pub position: String,
+    pub change: Change,
+}
+
+pub type ChangeStream = Pin<Box<dyn Stream<Item = StoreResult<FeedEvent>> + Send>>;
+
+/// The ordered, resumable feed of changes: MongoDB change streams, or the embedded events table.
+#[async_trait]
+pub trait ChangeFeed: Send + Sync {
+    /// The position of "now": a stream opened from it yields only later changes.
+    async fn feed_position(&self) -> StoreResult<String>;
+    /// Every change after `position` (from now when `None`), in order, without end.
+    async fn changes(&self, position: Option<String>) -> StoreResult<ChangeStream>;
 }
 
 #[async_trait]
@@ -102,7 +250,9 @@ pub trait RateLimitStore: Send + Sync {
 
 /// Everything the services need from a database.
 #[async_trait]
-pub trait Storage: UserStore + SessionStore + RateLimitStore + Send + Sync {
+pub trait Storage:
+    UserStore + SessionStore + RateLimitStore + MessageStore + GroupStore + ChangeFeed + Send + Sync
+{
     /// `"mongodb"` or `"sqlite"`, for the health check and logs.
     fn kind(&self) -> &'static str;
     /// A round trip to the database.

@@ -15,8 +15,10 @@ pub(crate) const EMAIL_UNIQUE: &str = "users_email_unique";
 pub(crate) const USERS: &str = "users";
 pub(crate) const SESSIONS: &str = "sessions";
 pub(crate) const RATE_LIMITS: &str = "rateLimits";
-const MESSAGES: &str = "messages";
-const GROUPS: &str = "groups";
+pub(crate) const MESSAGES: &str = "messages";
+pub(crate) const GROUPS: &str = "groups";
+pub(crate) const CLIENT_MESSAGE_ID_UNIQUE: &str = "messages_sender_clientMessageId_unique";
+pub(crate) const GROUP_NAME_UNIQUE: &str = "groups_groupNameLower_unique";
 
 struct Spec {
     collection: &'static str,
@@ -24,6 +26,8 @@ struct Spec {
     keys: Document,
     unique: bool,
     expire_at_date: bool,
+    /// Only documents matching this are indexed (a unique index over an optional field).
+    partial: Option<Document>,
 }
 
 fn spec(collection: &'static str, name: &'static str, keys: Document) -> Spec {
@@ -33,6 +37,7 @@ fn spec(collection: &'static str, name: &'static str, keys: Document) -> Spec {
         keys,
         unique: false,
         expire_at_date: false,
+        partial: None,
     }
 }
 
@@ -117,6 +122,7 @@ pub(crate) async fn ensure(db: &Database) -> StoreResult<()> {
         if spec.expire_at_date {
             options.expire_after = Some(Duration::ZERO);
         }
+        options.partial_filter_expression = spec.partial;
         let model = IndexModel::builder()
             .keys(spec.keys)
             .options(options)

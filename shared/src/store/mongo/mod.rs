@@ -7,7 +7,10 @@ use mongodb::{options::ClientOptions, Client, Database};
 
 use super::{Storage, StoreError, StoreResult};
 
+mod feed;
+mod groups;
 mod indexes;
+mod messages;
 mod rate_limits;
 mod sessions;
 mod users;
@@ -75,6 +78,10 @@ pub(crate) fn map_err(err: mongodb::error::Error) -> StoreError {
             "username"
         } else if message.contains(indexes::EMAIL_UNIQUE) {
             "email"
+        } else if message.contains(indexes::CLIENT_MESSAGE_ID_UNIQUE) {
+            "clientMessageId"
+        } else if message.contains(indexes::GROUP_NAME_UNIQUE) {
+            "groupName"
         } else {
             "value"
         };
@@ -87,6 +94,11 @@ pub(crate) fn map_err(err: mongodb::error::Error) -> StoreError {
         | ErrorKind::DnsResolve { .. } => StoreError::Unavailable(err.to_string()),
         _ => StoreError::Backend(err.to_string()),
     }
+}
+
+/// `Some(value)` as BSON, `None` as null.
+pub(crate) fn nullable(value: Option<String>) -> bson::Bson {
+    value.map_or(bson::Bson::Null, bson::Bson::String)
 }
 
 pub(crate) fn to_bson_time(at: &chrono::DateTime<chrono::Utc>) -> bson::DateTime {

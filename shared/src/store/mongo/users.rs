@@ -150,6 +150,32 @@ impl UserStore for MongoStore {
         Ok(result.matched_count == 1)
     }
 
+    async fn find_users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>> {
+        let ids: Vec<ObjectId> = ids.iter().map(|id| id.0).collect();
+        let found: Vec<UserDoc> = self
+            .users()
+            .find(doc! { "_id": { "$in": ids } })
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        Ok(found.into_iter().map(UserRecord::from).collect())
+    }
+
+    async fn set_last_seen(&self, id: UserId, at: DateTime<Utc>) -> StoreResult<Option<UserRecord>> {
+        let updated = self
+            .users()
+            .find_one_and_update(
+                doc! { "_id": id.0 },
+                doc! { "$set": { "lastSeen": to_bson_time(&at) } },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(map_err)?;
+        Ok(updated.map(UserRecord::from))
+    }
+
     async fn search_users(
         &self,
         prefix: &str,
@@ -194,7 +220,7 @@ fn set_name(set: &mut Document, field: &str, lower_field: &str, change: &Option<
 }
 
 /// Escapes every regex metacharacter so user input matches literally.
-pub(crate) fn regex_escape(text: &str) -> String {
+pub fn regex_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len() * 2);
     for c in text.chars() {
         if "\\^$.|?*+()[]{}-/#".contains(c) {

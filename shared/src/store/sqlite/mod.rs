@@ -12,6 +12,9 @@ use sqlx::{
 
 use super::{Storage, StoreError, StoreResult};
 
+mod feed;
+mod groups;
+mod messages;
 mod rate_limits;
 mod sessions;
 mod users;
@@ -50,7 +53,15 @@ impl SqliteStore {
             .execute(&pool)
             .await
             .map_err(map_err)?;
-        Ok(Self { pool })
+        let store = Self { pool };
+        store.prune_feed().await?;
+        Ok(store)
+    }
+
+    /// A write transaction that takes the write lock up front, so it never fails half-way on a
+    /// lock upgrade; `busy_timeout` makes other processes wait their turn.
+    pub(crate) async fn write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -82,6 +93,10 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
                 "username"
             } else if message.contains("users.email") {
                 "email"
+            } else if message.contains("messages.client_message_id") {
+                "clientMessageId"
+            } else if message.contains("groups.group_name") {
+                "groupName"
             } else {
                 "value"
             };
@@ -101,6 +116,18 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
 pub(crate) fn parse_column<T: FromStr>(column: &'static str, text: &str) -> StoreResult<T> {
     text.parse()
         .map_err(|_| StoreError::Backend(format!("corrupt {column} value in database")))
+}
+
+/// `?, ?, ?` for binding a list.
+pub(crate) fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
+
+/// Parses a `json_group_array` of ids.
+pub(crate) fn parse_id_list<T: FromStr>(column: &'static str, json: &str) -> StoreResult<Vec<T>> {
+    let ids: Vec<String> = serde_json::from_str(json)
+        .map_err(|_| StoreError::Backend(format!("corrupt {column} list in database")))?;
+    ids.iter().map(|id| parse_column(column, id)).collect()
 }
 
 pub(crate) fn parse_time(

@@ -40,3 +40,65 @@ CREATE TABLE IF NOT EXISTS rate_limits (
     expires_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rate_limits_expires ON rate_limits (expires_at);
+
+CREATE TABLE IF NOT EXISTS groups (
+    id                TEXT PRIMARY KEY CHECK (length(id) = 24),
+    group_name        TEXT NOT NULL,
+    group_name_lower  TEXT NOT NULL UNIQUE,
+    group_description TEXT,
+    group_avatar      TEXT,
+    created_by        TEXT NOT NULL REFERENCES users (id),
+    is_active         INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS groups_created_by ON groups (created_by);
+CREATE INDEX IF NOT EXISTS groups_is_active ON groups (is_active);
+
+-- members in joining order (rowid); admins are members with is_admin = 1
+CREATE TABLE IF NOT EXISTS group_members (
+    group_id TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    user_id  TEXT NOT NULL REFERENCES users (id),
+    is_admin INTEGER NOT NULL DEFAULT 0 CHECK (is_admin IN (0, 1)),
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS group_members_user ON group_members (user_id);
+
+CREATE TABLE IF NOT EXISTS messages (
+    id                TEXT PRIMARY KEY CHECK (length(id) = 24),
+    message_id        TEXT NOT NULL UNIQUE,
+    chat_room_id      TEXT NOT NULL,
+    chat_type         TEXT NOT NULL CHECK (chat_type IN ('PRIVATE', 'GROUP')),
+    sender            TEXT NOT NULL REFERENCES users (id),
+    receiver          TEXT REFERENCES users (id),
+    group_id          TEXT REFERENCES groups (id),
+    message           TEXT NOT NULL,
+    attachment        TEXT,
+    status            TEXT NOT NULL CHECK (status IN ('SENT', 'DELIVERED', 'READ')),
+    client_message_id TEXT,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    UNIQUE (sender, client_message_id),
+    CHECK ((chat_type = 'PRIVATE' AND receiver IS NOT NULL AND group_id IS NULL)
+        OR (chat_type = 'GROUP' AND group_id IS NOT NULL AND receiver IS NULL))
+);
+CREATE INDEX IF NOT EXISTS messages_room_created ON messages (chat_room_id, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_sender_status ON messages (sender, status);
+CREATE INDEX IF NOT EXISTS messages_receiver_status ON messages (receiver, status);
+CREATE INDEX IF NOT EXISTS messages_group_created ON messages (group_id, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_type_created ON messages (chat_type, created_at);
+
+-- group read receipts, in reading order (rowid)
+CREATE TABLE IF NOT EXISTS message_reads (
+    message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    PRIMARY KEY (message_id, user_id)
+);
+
+-- the change feed: written in the same transaction as the change it describes
+CREATE TABLE IF NOT EXISTS events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    payload    TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_created ON events (created_at);

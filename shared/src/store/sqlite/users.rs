@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{map_err, parse_column, parse_time, SqliteStore};
+use super::{map_err, parse_column, parse_time, placeholders, SqliteStore};
 use crate::{
     model::{search_key, NewUser, ProfilePatch, UserId, UserRecord},
     store::{StoreResult, UserStore},
@@ -171,6 +171,34 @@ impl UserStore for SqliteStore {
             .await
             .map_err(map_err)?;
         rows.into_iter().map(UserRow::into_record).collect()
+    }
+
+    async fn find_users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM users WHERE id IN ({})",
+            placeholders(ids.len())
+        );
+        let mut query = sqlx::query_as::<_, UserRow>(&sql);
+        for id in ids {
+            query = query.bind(id.to_hex());
+        }
+        let rows = query.fetch_all(self.pool()).await.map_err(map_err)?;
+        rows.into_iter().map(UserRow::into_record).collect()
+    }
+
+    async fn set_last_seen(&self, id: UserId, at: DateTime<Utc>) -> StoreResult<Option<UserRecord>> {
+        let sql = format!("UPDATE users SET last_seen = ? WHERE id = ? RETURNING {COLUMNS}");
+        sqlx::query_as::<_, UserRow>(&sql)
+            .bind(to_iso(&at))
+            .bind(id.to_hex())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?
+            .map(UserRow::into_record)
+            .transpose()
     }
 }
 

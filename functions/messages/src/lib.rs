@@ -1,0 +1,69 @@
+//! The `messages` function: create, fetch history, status, undelivered.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json, Router,
+};
+use shared::{
+    auth::CurrentUser,
+    dto::chat::{CreateMessageRequest, FetchMessagesRequest, MessagePage, UpdateStatusRequest},
+    http::{parse_id, Api, ValidJson},
+    model::Message,
+    service::messages,
+    AppContext, AppError,
+};
+
+pub fn api() -> Api {
+    Api::new()
+        .post("/api/v1/chat/message", create)
+        .post("/api/v1/chat/messages/fetch", fetch)
+        .put("/api/v1/chat/message/{message_id}/status", update_status)
+        .get("/api/v1/chat/messages/undelivered/{user_id}/{partner_id}", undelivered)
+}
+
+pub fn routes() -> Router<AppContext> {
+    api().into_router()
+}
+
+pub fn router(ctx: AppContext) -> Router {
+    shared::http::finish(routes(), ctx)
+}
+
+/// 201 with the new message; 200 with the stored one when `clientMessageId` repeats.
+async fn create(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    ValidJson(input): ValidJson<CreateMessageRequest>,
+) -> Result<(StatusCode, Json<Message>), AppError> {
+    let sent = messages::send(&ctx, caller, input).await?;
+    let status = if sent.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(sent.message)))
+}
+
+async fn fetch(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    ValidJson(input): ValidJson<FetchMessagesRequest>,
+) -> Result<Json<MessagePage>, AppError> {
+    Ok(Json(messages::fetch(&ctx, caller, input).await?))
+}
+
+async fn update_status(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(message_id): Path<String>,
+    ValidJson(input): ValidJson<UpdateStatusRequest>,
+) -> Result<Json<Message>, AppError> {
+    Ok(Json(messages::update_status(&ctx, caller, &message_id, input.status).await?))
+}
+
+async fn undelivered(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path((user_id, partner_id)): Path<(String, String)>,
+) -> Result<Json<Vec<Message>>, AppError> {
+    let user_id = parse_id("userId", &user_id)?;
+    let partner_id = parse_id("partnerId", &partner_id)?;
+    Ok(Json(messages::undelivered(&ctx, caller, user_id, partner_id).await?))
+}

@@ -1,0 +1,107 @@
+//! Messages: creating, fetching history, status.
+
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+use crate::model::{ChatType, GroupId, Message, MessageStatus, UserId};
+
+/// Longest message text accepted, in characters.
+pub const MAX_MESSAGE_CHARS: u64 = 5_000;
+
+/// `POST /chat/message` (and the socket's `sendMessage.messageData`). `sender` and `messageId` come
+/// from the server; a `chatRoomId` sent by the client is ignored (the server derives it).
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateMessageRequest {
+    #[validate(length(max = 200, message = "chatRoomId must be at most 200 characters"))]
+    pub chat_room_id: Option<String>,
+    pub chat_type: Option<ChatType>,
+    /// Accepted for compatibility; must be the caller when present.
+    pub sender: Option<UserId>,
+    pub receiver: Option<UserId>,
+    pub group_id: Option<GroupId>,
+    #[validate(
+        length(min = 1, max = 5000, message = "message must be 1 to 5000 characters"),
+        custom(function = "super::rules::not_blank", message = "message must not be blank")
+    )]
+    pub message: String,
+    #[validate(custom(function = "super::rules::http_url", message = "attachment must be an http:// or https:// URL"))]
+    pub attachment: Option<String>,
+    /// Makes sending idempotent: a repeat with the same value returns the stored message.
+    #[validate(length(min = 1, max = 100, message = "clientMessageId must be 1 to 100 characters"))]
+    pub client_message_id: Option<String>,
+}
+
+/// `POST /chat/messages/fetch`: one conversation (a partner, or a group), newest first by page, or
+/// from a cursor: `before` pages back, `after` catches up (oldest first).
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FetchMessagesRequest {
+    pub current_user_id: Option<UserId>,
+    pub sender_id: Option<UserId>,
+    pub receiver_id: Option<UserId>,
+    pub group_id: Option<GroupId>,
+    #[validate(range(min = 1, max = 1_000_000, message = "page must be at least 1"))]
+    pub page: Option<u32>,
+    #[validate(range(min = 1, max = 100, message = "limit must be between 1 and 100"))]
+    pub limit: Option<u32>,
+    #[validate(length(min = 1, max = 100, message = "before must be a messageId"))]
+    pub before: Option<String>,
+    #[validate(length(min = 1, max = 100, message = "after must be a messageId"))]
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    pub page: u32,
+    pub limit: u32,
+    pub total: u64,
+    pub has_more: bool,
+}
+
+/// `PUT /chat/message/:messageId/status`.
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateStatusRequest {
+    pub status: MessageStatus,
+}
+
+/// Bulk status changes answer how many messages moved.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModifiedCount {
+    pub modified_count: u64,
+}
+
+/// A private conversation in the rooms list.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateRoom {
+    pub chat_room_id: String,
+    pub partner: crate::model::PublicUser,
+    pub last_message: Message,
+    pub unread_count: u64,
+}
+
+/// A group in the group rooms list (groups without messages have `lastMessage: null`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRoom {
+    pub chat_room_id: String,
+    pub group: super::groups::GroupSummary,
+    pub last_message: Option<Message>,
+    pub unread_count: u64,
+}
+
+impl CreateMessageRequest {
+    /// The chat type asked for, or the one the fields imply (a `groupId` means GROUP).
+    pub fn chat_type(&self) -> ChatType {
+        self.chat_type.unwrap_or(if self.group_id.is_some() {
+            ChatType::Group
+        } else {
+            ChatType::Private
+        })
+    }
+}

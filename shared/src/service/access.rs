@@ -1,0 +1,54 @@
+//! Who may do what: the checks every chat service shares.
+
+use crate::{
+    auth::CurrentUser,
+    error::AppError,
+    model::{Group, GroupId, UserId},
+    AppContext,
+};
+
+/// A path or body user id must be the caller: nobody reads or writes as someone else.
+pub fn ensure_self(caller: CurrentUser, user_id: UserId) -> Result<(), AppError> {
+    if caller.id == user_id {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("You can only do this for your own account"))
+    }
+}
+
+/// An active group, or 404 (a deleted group looks like no group).
+pub async fn active_group(ctx: &AppContext, id: GroupId) -> Result<Group, AppError> {
+    ctx.store
+        .find_group(id)
+        .await?
+        .filter(|group| group.is_active)
+        .ok_or_else(|| AppError::not_found("Group not found"))
+}
+
+/// An active group the caller belongs to; 403 for a non-member.
+pub async fn member_group(ctx: &AppContext, caller: CurrentUser, id: GroupId) -> Result<Group, AppError> {
+    let group = active_group(ctx, id).await?;
+    if group.is_member(caller.id) {
+        Ok(group)
+    } else {
+        Err(AppError::forbidden("You are not a member of this group"))
+    }
+}
+
+/// An active group the caller administers; 403 otherwise.
+pub async fn admin_group(ctx: &AppContext, caller: CurrentUser, id: GroupId) -> Result<Group, AppError> {
+    let group = member_group(ctx, caller, id).await?;
+    if group.is_admin(caller.id) {
+        Ok(group)
+    } else {
+        Err(AppError::forbidden("Only group admins can do this"))
+    }
+}
+
+/// The user must exist (a 404 names who is missing).
+pub async fn existing_user(ctx: &AppContext, id: UserId, role: &str) -> Result<(), AppError> {
+    match ctx.store.find_user_by_id(id).await? {
+        Some(_) => Ok(()),
+        None => Err(AppError::not_found(format!("{role} not found"))),
+    }
+}

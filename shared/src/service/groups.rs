@@ -1,0 +1,230 @@
+//! Groups: the creator is member and admin; admins manage; members may leave; the last admin may
+//! not leave without handing the role over.
+
+use std::collections::HashSet;
+
+use crate::{
+    auth::CurrentUser,
+    dto::{
+        chat::GroupRoom,
+        groups::{CreateGroupRequest, GroupDetails, GroupSummary, GroupView, UpdateGroupRequest},
+    },
+    error::AppError,
+    model::{group_room_id, search_key, Group, GroupId, GroupPatch, PublicUser, UserId},
+    service::access,
+    store::MemberRemoval,
+    AppContext,
+};
+
+pub const SEARCH_LIMIT: u32 = 20;
+
+/// Keeps the first occurrence of each id, in order.
+fn dedup(ids: impl IntoIterator<Item = UserId>) -> Vec<UserId> {
+    let mut seen = HashSet::new();
+    ids.into_iter().filter(|id| seen.insert(*id)).collect()
+}
+
+/// Every id must name an existing user; a 400 lists the ones that do not.
+async fn ensure_users_exist(ctx: &AppContext, ids: &[UserId], field: &str) -> Result<(), AppError> {
+    let found: HashSet<UserId> = ctx
+        .store
+        .find_users_by_ids(ids)
+        .await?
+        .into_iter()
+        .map(|user| user.id)
+        .collect();
+    let missing: Vec<String> = ids
+        .iter()
+        .filter(|id| !found.contains(id))
+        .map(|id| format!("{field}: user {id} does not exist"))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(missing))
+    }
+}
+
+pub async fn create(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    input: CreateGroupRequest,
+) -> Result<GroupView, AppError> {
+    let members = dedup(std::iter::once(caller.id).chain(input.members));
+    ensure_users_exist(ctx, &members, "members").await?;
+    let now = crate::time::now();
+    let group = Group {
+        id: GroupId::new(),
+        group_name: input.group_name.trim().to_owned(),
+        group_description: input.group_description,
+        group_avatar: input.group_avatar,
+        created_by: caller.id,
+        members,
+        admins: vec![caller.id],
+        is_active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    ctx.store.insert_group(group.clone()).await?;
+    Ok(group.into())
+}
+
+pub async fn details(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    id: GroupId,
+) -> Result<GroupDetails, AppError> {
+    let group = access::member_group(ctx, caller, id).await?;
+    let users = ctx.store.find_users_by_ids(&group.members).await?;
+    let member_profiles = group
+        .members
+        .iter()
+        .filter_map(|member| users.iter().find(|user| user.id == *member))
+        .map(PublicUser::from)
+        .collect();
+    Ok(GroupDetails { group: group.into(), member_profiles })
+}
+
+pub async fn update(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    id: GroupId,
+    input: UpdateGroupRequest,
+) -> Result<GroupView, AppError> {
+    let group = access::admin_group(ctx, caller, id).await?;
+    let patch = GroupPatch {
+        group_name: input.group_name.map(|name| name.trim().to_owned()),
+        group_description: input.group_description,
+        group_avatar: input.group_avatar,
+    };
+    let mut group = if patch == GroupPatch::default() {
+        group
+    } else {
+        ctx.store
+            .update_group(id, patch, crate::time::now())
+            .await?
+            .ok_or_else(|| AppError::not_found("Group not found"))?
+    };
+    if let Some(admins) = input.admins {
+        if let Some(outsider) = admins.iter().find(|admin| !group.is_member(**admin)) {
+            return Err(AppError::Validation(vec![format!(
+                "admins: user {outsider} is not a member of this group"
+            )]));
+        }
+        // Admins keep the members' joining order, whatever order they were listed in.
+        let admins: Vec<UserId> = group
+            .members
+            .iter()
+            .filter(|member| admins.contains(member))
+            .copied()
+            .collect();
+        group = ctx
+            .store
+            .set_group_admins(id, &admins, crate::time::now())
+            .await?
+            .ok_or_else(|| AppError::not_found("Group not found"))?;
+    }
+    Ok(group.into())
+}
+
+pub async fn add_member(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    id: GroupId,
+    user: UserId,
+) -> Result<GroupView, AppError> {
+    let group = access::admin_group(ctx, caller, id).await?;
+    if group.is_member(user) {
+        return Err(AppError::conflict("User is already a member of this group"));
+    }
+    access::existing_user(ctx, user, "User").await?;
+    let group = ctx
+        .store
+        .add_group_member(id, user, crate::time::now())
+        .await?
+        .ok_or_else(|| AppError::not_found("Group not found"))?;
+    Ok(group.into())
+}
+
+/// Admins remove anyone; a member may remove themself; the last admin cannot leave.
+pub async fn remove_member(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    id: GroupId,
+    user: UserId,
+) -> Result<GroupView, AppError> {
+    if user == caller.id {
+        access::member_group(ctx, caller, id).await?;
+    } else {
+        access::admin_group(ctx, caller, id).await?;
+    }
+    match ctx.store.remove_group_member(id, user, crate::time::now()).await? {
+        MemberRemoval::Removed(group) => Ok(group.into()),
+        MemberRemoval::NotMember => Err(AppError::not_found("User is not a member of this group")),
+        MemberRemoval::LastAdmin => Err(AppError::conflict(
+            "The last admin cannot leave: make another member admin first",
+        )),
+        MemberRemoval::NoGroup => Err(AppError::not_found("Group not found")),
+    }
+}
+
+pub async fn deactivate(ctx: &AppContext, caller: CurrentUser, id: GroupId) -> Result<(), AppError> {
+    access::admin_group(ctx, caller, id).await?;
+    ctx.store.deactivate_group(id, crate::time::now()).await?;
+    Ok(())
+}
+
+pub async fn of_user(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    user_id: UserId,
+) -> Result<Vec<GroupView>, AppError> {
+    access::ensure_self(caller, user_id)?;
+    let groups = ctx.store.groups_of_user(caller.id).await?;
+    Ok(groups.into_iter().map(GroupView::from).collect())
+}
+
+pub async fn search(ctx: &AppContext, query: &str) -> Result<Vec<GroupSummary>, AppError> {
+    let needle = search_key(query.trim());
+    if needle.is_empty() {
+        return Err(AppError::Validation(vec!["q must be 1 to 100 characters".into()]));
+    }
+    let groups = ctx.store.search_groups(&needle, SEARCH_LIMIT).await?;
+    Ok(groups.iter().map(GroupSummary::from).collect())
+}
+
+/// Every active group of the caller with its latest message and unread count, most recent
+/// activity first (a group's creation counts as activity when it has no messages).
+pub async fn rooms(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    user_id: UserId,
+) -> Result<Vec<GroupRoom>, AppError> {
+    access::ensure_self(caller, user_id)?;
+    let groups = ctx.store.groups_of_user(caller.id).await?;
+    let ids: Vec<GroupId> = groups.iter().map(|group| group.id).collect();
+    let summaries = ctx.store.group_rooms(caller.id, &ids).await?;
+    let mut rooms: Vec<GroupRoom> = groups
+        .iter()
+        .map(|group| {
+            let summary = summaries
+                .iter()
+                .find(|summary| summary.latest.group_id == Some(group.id));
+            GroupRoom {
+                chat_room_id: group_room_id(group.id),
+                group: GroupSummary::from(group),
+                last_message: summary.map(|summary| summary.latest.clone()),
+                unread_count: summary.map_or(0, |summary| summary.unread),
+            }
+        })
+        .collect();
+    rooms.sort_by(|a, b| {
+        let activity = |room: &GroupRoom| {
+            room.last_message
+                .as_ref()
+                .map_or(room.group.created_at, |message| message.created_at)
+        };
+        activity(b).cmp(&activity(a))
+    });
+    Ok(rooms)
+}

@@ -1,0 +1,233 @@
+//! Messages: one path in for REST and socket sends, history, status.
+
+use crate::{
+    auth::CurrentUser,
+    dto::chat::{CreateMessageRequest, FetchMessagesRequest, MessagePage},
+    error::AppError,
+    model::{
+        group_room_id, private_room_id, ChatType, Cursor, HistoryWindow, Message,
+        MessageOid, MessageStatus, UserId,
+    },
+    service::{access, rate_limit},
+    store::StoreError,
+    AppContext,
+};
+
+const DEFAULT_LIMIT: u32 = 20;
+
+/// A stored message and whether this call created it (false: an idempotent repeat).
+pub struct Sent {
+    pub message: Message,
+    pub created: bool,
+}
+
+/// Validates who may send what, derives the room, ids and sender, and stores the message. The
+/// realtime node learns of it from the change feed, whichever entry point (REST or socket) sent it.
+pub async fn send(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    input: CreateMessageRequest,
+) -> Result<Sent, AppError> {
+    if input.sender.is_some_and(|sender| sender != caller.id) {
+        return Err(AppError::forbidden("sender must be the authenticated user"));
+    }
+    if let Some(client_id) = &input.client_message_id {
+        if let Some(message) = ctx.store.find_message_by_client_id(caller.id, client_id).await? {
+            return Ok(Sent { message, created: false });
+        }
+    }
+    rate_limit::check_user(ctx, "message", caller.id, ctx.config.message_rate_limit).await?;
+
+    let (chat_room_id, receiver, group_id) = match input.chat_type() {
+        ChatType::Private => {
+            if input.group_id.is_some() {
+                return Err(AppError::bad_request("a PRIVATE message has no groupId"));
+            }
+            let receiver = input
+                .receiver
+                .ok_or_else(|| AppError::bad_request("receiver is required for a PRIVATE message"))?;
+            if receiver == caller.id {
+                return Err(AppError::bad_request("receiver must be another user"));
+            }
+            access::existing_user(ctx, receiver, "Receiver").await?;
+            (private_room_id(caller.id, receiver), Some(receiver), None)
+        }
+        ChatType::Group => {
+            if input.receiver.is_some() {
+                return Err(AppError::bad_request("a GROUP message has no receiver"));
+            }
+            let group_id = input
+                .group_id
+                .ok_or_else(|| AppError::bad_request("groupId is required for a GROUP message"))?;
+            access::member_group(ctx, caller, group_id).await?;
+            (group_room_id(group_id), None, Some(group_id))
+        }
+    };
+
+    let now = crate::time::now();
+    let message = Message {
+        id: MessageOid::new(),
+        chat_room_id,
+        message_id: uuid::Uuid::new_v4().to_string(),
+        chat_type: input.chat_type(),
+        sender: caller.id,
+        receiver,
+        group_id,
+        message: input.message,
+        attachment: input.attachment,
+        status: MessageStatus::Sent,
+        read_by: Vec::new(),
+        client_message_id: input.client_message_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    match ctx.store.insert_message(message.clone()).await {
+        Ok(()) => Ok(Sent { message, created: true }),
+        // Two sends with one clientMessageId raced (possibly from two processes): the first won.
+        Err(StoreError::Duplicate { field: "clientMessageId" }) => {
+            let client_id = input.client_message_id.unwrap_or_default();
+            let message = ctx
+                .store
+                .find_message_by_client_id(caller.id, &client_id)
+                .await?
+                .ok_or_else(|| AppError::internal("duplicate clientMessageId without a message"))?;
+            Ok(Sent { message, created: false })
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The conversation a fetch names: a group the caller belongs to, or the caller and one partner.
+async fn conversation(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    input: &FetchMessagesRequest,
+) -> Result<String, AppError> {
+    if let Some(current) = input.current_user_id {
+        access::ensure_self(caller, current)?;
+    }
+    if let Some(group_id) = input.group_id {
+        access::member_group(ctx, caller, group_id).await?;
+        return Ok(group_room_id(group_id));
+    }
+    let participants: Vec<UserId> = [input.sender_id, input.receiver_id].into_iter().flatten().collect();
+    if participants.is_empty() {
+        return Err(AppError::bad_request(
+            "name the conversation: groupId, or senderId/receiverId",
+        ));
+    }
+    if participants.len() == 2 && !participants.contains(&caller.id) {
+        return Err(AppError::forbidden("You can only read your own conversations"));
+    }
+    let partner = participants
+        .into_iter()
+        .find(|id| *id != caller.id)
+        .ok_or_else(|| AppError::bad_request("the conversation needs a partner other than you"))?;
+    Ok(private_room_id(caller.id, partner))
+}
+
+async fn cursor(ctx: &AppContext, room: &str, message_id: &str, name: &str) -> Result<Cursor, AppError> {
+    ctx.store
+        .find_message(message_id)
+        .await?
+        .filter(|message| message.chat_room_id == room)
+        .map(|message| Cursor { created_at: message.created_at, id: message.id })
+        .ok_or_else(|| AppError::bad_request(format!("{name} must be a messageId in this conversation")))
+}
+
+/// History: a page (newest first), or from a cursor. Fetches one extra row to know `hasMore`.
+pub async fn fetch(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    input: FetchMessagesRequest,
+) -> Result<MessagePage, AppError> {
+    let room = conversation(ctx, caller, &input).await?;
+    let limit = input.limit.unwrap_or(DEFAULT_LIMIT);
+    let page = input.page.unwrap_or(1);
+    let window = match (&input.before, &input.after) {
+        (Some(_), Some(_)) => return Err(AppError::bad_request("use before or after, not both")),
+        (Some(before), None) => HistoryWindow::Before(cursor(ctx, &room, before, "before").await?),
+        (None, Some(after)) => HistoryWindow::After(cursor(ctx, &room, after, "after").await?),
+        (None, None) => HistoryWindow::Page { offset: u64::from(page - 1) * u64::from(limit) },
+    };
+    let mut messages = ctx.store.room_messages(&room, window, limit + 1).await?;
+    let has_more = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
+    let total = ctx.store.count_room_messages(&room).await?;
+    Ok(MessagePage { messages, page, limit, total, has_more })
+}
+
+/// Moves one message forward. Only its receiver (private) or a member other than its sender
+/// (group) may; a group READ records the reader in `readBy`. Backwards is a 409; repeating the
+/// current status changes nothing.
+pub async fn update_status(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    message_id: &str,
+    status: MessageStatus,
+) -> Result<Message, AppError> {
+    if status == MessageStatus::Sent {
+        return Err(AppError::Validation(vec!["status must be DELIVERED or READ".into()]));
+    }
+    let message = ctx
+        .store
+        .find_message(message_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Message not found"))?;
+    let reader = match message.chat_type {
+        ChatType::Private => {
+            if message.receiver != Some(caller.id) {
+                return Err(AppError::forbidden("Only the receiver can update this message"));
+            }
+            None
+        }
+        ChatType::Group => {
+            let group_id = message
+                .group_id
+                .ok_or_else(|| AppError::internal("group message without groupId"))?;
+            access::member_group(ctx, caller, group_id).await?;
+            if message.sender == caller.id {
+                return Err(AppError::forbidden("The sender cannot mark their own message"));
+            }
+            (status == MessageStatus::Read).then_some(caller.id)
+        }
+    };
+    if status < message.status {
+        return Err(AppError::conflict(format!(
+            "status cannot move back from {} to {}",
+            message.status.as_str(),
+            status.as_str()
+        )));
+    }
+    let updated = ctx
+        .store
+        .advance_message(message.id, status, reader, crate::time::now())
+        .await?;
+    Ok(updated.unwrap_or(message))
+}
+
+/// Private messages from `partner` to the caller still undelivered.
+pub async fn undelivered(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    user_id: UserId,
+    partner: UserId,
+) -> Result<Vec<Message>, AppError> {
+    access::ensure_self(caller, user_id)?;
+    Ok(ctx.store.undelivered_messages(partner, caller.id).await?)
+}
+
+/// Marks every message from `partner` to the caller as `status` (forward only); how many moved.
+pub async fn mark_conversation(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    user_id: UserId,
+    partner: UserId,
+    status: MessageStatus,
+) -> Result<u64, AppError> {
+    access::ensure_self(caller, user_id)?;
+    Ok(ctx
+        .store
+        .advance_conversation(partner, caller.id, status, crate::time::now())
+        .await?)
+}

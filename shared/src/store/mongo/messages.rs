@@ -1,0 +1,344 @@
+use async_trait::async_trait;
+use bson::{doc, oid::ObjectId, Bson, Document};
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use mongodb::{options::FindOptions, Collection};
+use serde::{Deserialize, Serialize};
+
+use super::{indexes::MESSAGES, map_err, to_bson_time, MongoStore};
+use crate::{
+    model::{
+        ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, UserId,
+    },
+    store::{MessageStore, RoomSummary, StoreResult},
+};
+
+/// A `messages` document, field for field (the change stream decodes these too).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MessageDoc {
+    #[serde(rename = "_id")]
+    id: ObjectId,
+    chat_room_id: String,
+    message_id: String,
+    chat_type: ChatType,
+    sender: ObjectId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    receiver: Option<ObjectId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    group_id: Option<ObjectId>,
+    message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attachment: Option<String>,
+    status: MessageStatus,
+    #[serde(default)]
+    read_by: Vec<ObjectId>,
+    /// Left out when absent, so the partial unique index only sees real ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_message_id: Option<String>,
+    created_at: bson::DateTime,
+    updated_at: bson::DateTime,
+}
+
+impl From<&Message> for MessageDoc {
+    fn from(m: &Message) -> Self {
+        Self {
+            id: m.id.0,
+            chat_room_id: m.chat_room_id.clone(),
+            message_id: m.message_id.clone(),
+            chat_type: m.chat_type,
+            sender: m.sender.0,
+            receiver: m.receiver.map(|id| id.0),
+            group_id: m.group_id.map(|id| id.0),
+            message: m.message.clone(),
+            attachment: m.attachment.clone(),
+            status: m.status,
+            read_by: m.read_by.iter().map(|id| id.0).collect(),
+            client_message_id: m.client_message_id.clone(),
+            created_at: to_bson_time(&m.created_at),
+            updated_at: to_bson_time(&m.updated_at),
+        }
+    }
+}
+
+impl From<MessageDoc> for Message {
+    fn from(d: MessageDoc) -> Self {
+        Self {
+            id: MessageOid(d.id),
+            chat_room_id: d.chat_room_id,
+            message_id: d.message_id,
+            chat_type: d.chat_type,
+            sender: UserId(d.sender),
+            receiver: d.receiver.map(UserId),
+            group_id: d.group_id.map(GroupId),
+            message: d.message,
+            attachment: d.attachment,
+            status: d.status,
+            read_by: d.read_by.into_iter().map(UserId).collect(),
+            client_message_id: d.client_message_id,
+            created_at: d.created_at.to_chrono(),
+            updated_at: d.updated_at.to_chrono(),
+        }
+    }
+}
+
+/// One row of the rooms aggregations.
+#[derive(Debug, Deserialize)]
+struct RoomDoc {
+    latest: MessageDoc,
+    unread: i64,
+}
+
+impl From<RoomDoc> for RoomSummary {
+    fn from(room: RoomDoc) -> Self {
+        let latest = Message::from(room.latest);
+        Self {
+            chat_room_id: latest.chat_room_id.clone(),
+            latest,
+            unread: u64::try_from(room.unread).unwrap_or(0),
+        }
+    }
+}
+
+fn status_names(statuses: &[MessageStatus]) -> Vec<&'static str> {
+    statuses.iter().map(|s| s.as_str()).collect()
+}
+
+impl MongoStore {
+    fn messages(&self) -> Collection<MessageDoc> {
+        self.database().collection(MESSAGES)
+    }
+
+    async fn find_messages(&self, filter: Document, options: FindOptions) -> StoreResult<Vec<Message>> {
+        let found: Vec<MessageDoc> = self
+            .messages()
+            .find(filter)
+            .with_options(options)
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        Ok(found.into_iter().map(Message::from).collect())
+    }
+
+    async fn rooms(&self, pipeline: Vec<Document>) -> StoreResult<Vec<RoomSummary>> {
+        let rooms: Vec<RoomDoc> = self
+            .messages()
+            .aggregate(pipeline)
+            .with_type::<RoomDoc>()
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        Ok(rooms.into_iter().map(RoomSummary::from).collect())
+    }
+}
+
+#[async_trait]
+impl MessageStore for MongoStore {
+    async fn insert_message(&self, message: Message) -> StoreResult<()> {
+        self.messages()
+            .insert_one(MessageDoc::from(&message))
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn find_message(&self, message_id: &str) -> StoreResult<Option<Message>> {
+        let found = self
+            .messages()
+            .find_one(doc! { "messageId": message_id })
+            .await
+            .map_err(map_err)?;
+        Ok(found.map(Message::from))
+    }
+
+    async fn find_message_by_client_id(
+        &self,
+        sender: UserId,
+        client_message_id: &str,
+    ) -> StoreResult<Option<Message>> {
+        let found = self
+            .messages()
+            .find_one(doc! { "sender": sender.0, "clientMessageId": client_message_id })
+            .await
+            .map_err(map_err)?;
+        Ok(found.map(Message::from))
+    }
+
+    async fn advance_message(
+        &self,
+        id: MessageOid,
+        status: MessageStatus,
+        reader: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>> {
+        let moved = self
+            .messages()
+            .update_one(
+                doc! { "_id": id.0, "status": { "$in": status_names(MessageStatus::before(status)) } },
+                doc! { "$set": { "status": status.as_str(), "updatedAt": to_bson_time(&now) } },
+            )
+            .await
+            .map_err(map_err)?
+            .modified_count;
+        let mut read = 0;
+        if let Some(reader) = reader {
+            read = self
+                .messages()
+                .update_one(
+                    doc! { "_id": id.0, "readBy": { "$ne": reader.0 } },
+                    doc! {
+                        "$push": { "readBy": reader.0 },
+                        "$set": { "updatedAt": to_bson_time(&now) },
+                    },
+                )
+                .await
+                .map_err(map_err)?
+                .modified_count;
+        }
+        if moved + read == 0 {
+            return Ok(None);
+        }
+        let found = self.messages().find_one(doc! { "_id": id.0 }).await.map_err(map_err)?;
+        Ok(found.map(Message::from))
+    }
+
+    async fn advance_conversation(
+        &self,
+        sender: UserId,
+        receiver: UserId,
+        status: MessageStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let result = self
+            .messages()
+            .update_many(
+                doc! {
+                    "chatType": ChatType::Private.as_str(),
+                    "sender": sender.0,
+                    "receiver": receiver.0,
+                    "status": { "$in": status_names(MessageStatus::before(status)) },
+                },
+                doc! { "$set": { "status": status.as_str(), "updatedAt": to_bson_time(&now) } },
+            )
+            .await
+            .map_err(map_err)?;
+        Ok(result.modified_count)
+    }
+
+    async fn room_messages(
+        &self,
+        chat_room_id: &str,
+        window: HistoryWindow,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let newest_first = doc! { "createdAt": -1, "_id": -1 };
+        let (filter, options) = match window {
+            HistoryWindow::Page { offset } => (
+                doc! { "chatRoomId": chat_room_id },
+                FindOptions::builder()
+                    .sort(newest_first)
+                    .skip(offset)
+                    .limit(i64::from(limit))
+                    .build(),
+            ),
+            HistoryWindow::Before(cursor) => {
+                let at = to_bson_time(&cursor.created_at);
+                (
+                    doc! { "chatRoomId": chat_room_id, "$or": [
+                        { "createdAt": { "$lt": at } },
+                        { "createdAt": at, "_id": { "$lt": cursor.id.0 } },
+                    ] },
+                    FindOptions::builder().sort(newest_first).limit(i64::from(limit)).build(),
+                )
+            }
+            HistoryWindow::After(cursor) => {
+                let at = to_bson_time(&cursor.created_at);
+                (
+                    doc! { "chatRoomId": chat_room_id, "$or": [
+                        { "createdAt": { "$gt": at } },
+                        { "createdAt": at, "_id": { "$gt": cursor.id.0 } },
+                    ] },
+                    FindOptions::builder()
+                        .sort(doc! { "createdAt": 1, "_id": 1 })
+                        .limit(i64::from(limit))
+                        .build(),
+                )
+            }
+        };
+        self.find_messages(filter, options).await
+    }
+
+    async fn count_room_messages(&self, chat_room_id: &str) -> StoreResult<u64> {
+        self.messages()
+            .count_documents(doc! { "chatRoomId": chat_room_id })
+            .await
+            .map_err(map_err)
+    }
+
+    async fn undelivered_messages(
+        &self,
+        sender: UserId,
+        receiver: UserId,
+    ) -> StoreResult<Vec<Message>> {
+        self.find_messages(
+            doc! {
+                "chatType": ChatType::Private.as_str(),
+                "sender": sender.0,
+                "receiver": receiver.0,
+                "status": MessageStatus::Sent.as_str(),
+            },
+            FindOptions::builder().sort(doc! { "createdAt": 1, "_id": 1 }).build(),
+        )
+        .await
+    }
+
+    async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
+        let me = Bson::ObjectId(user.0);
+        let unread = doc! { "$cond": [
+            { "$and": [ { "$eq": ["$receiver", &me] }, { "$ne": ["$status", "READ"] } ] }, 1, 0
+        ] };
+        let pipeline = vec![
+            doc! { "$match": {
+                "chatType": ChatType::Private.as_str(),
+                "$or": [ { "sender": &me }, { "receiver": &me } ],
+            } },
+            doc! { "$sort": { "createdAt": -1, "_id": -1 } },
+            doc! { "$group": {
+                "_id": "$chatRoomId",
+                "latest": { "$first": "$$ROOT" },
+                "unread": { "$sum": unread },
+            } },
+            doc! { "$sort": { "latest.createdAt": -1, "latest._id": -1 } },
+        ];
+        self.rooms(pipeline).await
+    }
+
+    async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let me = Bson::ObjectId(user.0);
+        let group_ids: Vec<ObjectId> = groups.iter().map(|g| g.0).collect();
+        let unread = doc! { "$cond": [
+            { "$and": [
+                { "$ne": ["$sender", &me] },
+                { "$not": [ { "$in": [&me, "$readBy"] } ] },
+            ] }, 1, 0
+        ] };
+        let pipeline = vec![
+            doc! { "$match": { "groupId": { "$in": group_ids } } },
+            doc! { "$sort": { "createdAt": -1, "_id": -1 } },
+            doc! { "$group": {
+                "_id": "$groupId",
+                "latest": { "$first": "$$ROOT" },
+                "unread": { "$sum": unread },
+            } },
+            doc! { "$sort": { "latest.createdAt": -1, "latest._id": -1 } },
+        ];
+        self.rooms(pipeline).await
+    }
+}

@@ -1,0 +1,103 @@
+//! The route table exists three times: in the functions' routers, in the local `cargo lambda watch`
+//! router (Cargo.toml) and in template.yaml. They must agree, route for route.
+
+use std::collections::BTreeSet;
+
+use chat_tests::process::repo_root;
+use shared::http::Api;
+
+/// `/a/{user_id}/b` and `/a/{userId}/b` are the same route.
+fn normalize(path: &str) -> String {
+    path.split('/')
+        .map(|segment| if segment.starts_with('{') { "{}" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn functions() -> Vec<(&'static str, Api)> {
+    vec![
+        ("auth", auth::api()),
+        ("users", users::api()),
+        ("messages", messages::api()),
+        ("groups", groups::api()),
+        ("presence", presence::api()),
+        ("meta", meta::api()),
+    ]
+}
+
+/// (METHOD, path, function) as the routers serve them.
+fn router_routes() -> BTreeSet<(String, String, String)> {
+    functions()
+        .into_iter()
+        .flat_map(|(function, api)| {
+            api.table()
+                .iter()
+                .map(|route| (route.method.to_string(), normalize(route.path), function.to_owned()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// (path, function) from `[workspace.metadata.lambda.watch.router]`, without the catch-all.
+fn watch_routes() -> BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_table()
+        .expect("watch router table");
+    assert_eq!(router["/{*rest}"].as_str(), Some("meta"), "unknown paths go to meta");
+    router
+        .iter()
+        .filter(|(path, _)| path.as_str() != "/{*rest}")
+        .map(|(path, function)| (normalize(path), function.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// (METHOD, path, function) from the HttpApi events of template.yaml, without meta's fallback.
+fn template_routes() -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
+    let mut function = String::new();
+    let mut routes = BTreeSet::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(binary) = line.strip_prefix("Binary: ") {
+            function = binary.trim().to_owned();
+        }
+        if let Some(props) = line.strip_prefix("Properties: { ApiId: !Ref HttpApi, ") {
+            let props = props.trim_end_matches('}').trim();
+            let (method, path) = props.split_once(", Path: ").expect("Method, Path");
+            let method = method.trim_start_matches("Method: ").to_owned();
+            let path = path.trim().trim_matches('"');
+            if method == "ANY" && path == "/{proxy+}" {
+                assert_eq!(function, "meta", "unknown paths go to meta");
+                continue;
+            }
+            routes.insert((method, normalize(path), function.clone()));
+        }
+    }
+    routes
+}
+
+#[test]
+fn routers_watch_router_and_template_agree() {
+    let routers = router_routes();
+    assert!(routers.len() >= 30, "{routers:?}");
+    let templated = template_routes();
+    assert_eq!(
+        routers.difference(&templated).collect::<Vec<_>>(),
+        Vec::<&(String, String, String)>::new(),
+        "served but missing from template.yaml"
+    );
+    assert_eq!(
+        templated.difference(&routers).collect::<Vec<_>>(),
+        Vec::<&(String, String, String)>::new(),
+        "in template.yaml but not served"
+    );
+
+    let watched = watch_routes();
+    let served: BTreeSet<(String, String)> = routers
+        .iter()
+        .map(|(_, path, function)| (path.clone(), function.clone()))
+        .collect();
+    assert_eq!(served, watched, "Cargo.toml's watch router differs from the routers");
+}
