@@ -2,8 +2,12 @@
 //! a real database (SQLite always; MongoDB too when TEST_MONGO_URI is set).
 
 mod auth;
+mod change_feed;
 mod errors;
+mod groups;
 mod health;
+mod messages;
+mod presence;
 mod routes;
 mod smoke;
 mod store_contract;

@@ -3,26 +3,20 @@
 
 use std::collections::BTreeSet;
 
-use chat_tests::process::repo_root;
-use shared::http::Api;
+use chat_tests::{functions, process::repo_root};
 
 /// `/a/{user_id}/b` and `/a/{userId}/b` are the same route.
 fn normalize(path: &str) -> String {
     path.split('/')
-        .map(|segment| if segment.starts_with('{') { "{}" } else { segment })
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "{}"
+            } else {
+                segment
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
-}
-
-fn functions() -> Vec<(&'static str, Api)> {
-    vec![
-        ("auth", auth::api()),
-        ("users", users::api()),
-        ("messages", messages::api()),
-        ("groups", groups::api()),
-        ("presence", presence::api()),
-        ("meta", meta::api()),
-    ]
 }
 
 /// (METHOD, path, function) as the routers serve them.
@@ -32,7 +26,13 @@ fn router_routes() -> BTreeSet<(String, String, String)> {
         .flat_map(|(function, api)| {
             api.table()
                 .iter()
-                .map(|route| (route.method.to_string(), normalize(route.path), function.to_owned()))
+                .map(|route| {
+                    (
+                        route.method.to_string(),
+                        normalize(route.path),
+                        function.to_owned(),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -45,7 +45,11 @@ fn watch_routes() -> BTreeSet<(String, String)> {
     let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
         .as_table()
         .expect("watch router table");
-    assert_eq!(router["/{*rest}"].as_str(), Some("meta"), "unknown paths go to meta");
+    assert_eq!(
+        router["/{*rest}"].as_str(),
+        Some("meta"),
+        "unknown paths go to meta"
+    );
     router
         .iter()
         .filter(|(path, _)| path.as_str() != "/{*rest}")
@@ -99,5 +103,8 @@ fn routers_watch_router_and_template_agree() {
         .iter()
         .map(|(_, path, function)| (path.clone(), function.clone()))
         .collect();
-    assert_eq!(served, watched, "Cargo.toml's watch router differs from the routers");
+    assert_eq!(
+        served, watched,
+        "Cargo.toml's watch router differs from the routers"
+    );
 }

@@ -146,6 +146,8 @@ async fn the_readme_stack_serves_the_auth_flow() {
     let me: Value = me.json().await.unwrap();
     assert_eq!(me["username"], "smoke");
 
+    seed_readme_examples(&client, &api).await;
+
     // Unknown paths reach our own 404, not the emulator's.
     let unknown = client
         .get(format!("{api}/api/v1/unknown"))
@@ -155,4 +157,147 @@ async fn the_readme_stack_serves_the_auth_flow() {
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     let body: Value = unknown.json().await.unwrap();
     assert_eq!(body["path"], "/api/v1/unknown");
+}
+
+/// The seed README's curl examples, with real ids and tokens, through every chat function.
+async fn seed_readme_examples(client: &reqwest::Client, api: &str) {
+    let call = |method: reqwest::Method, path: String, token: String, body: Option<Value>| {
+        let mut request = client
+            .request(method, format!("{api}{path}"))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            (status, body)
+        }
+    };
+    let register = |name: &str| {
+        call(
+            reqwest::Method::POST,
+            "/api/v1/auth/register".into(),
+            String::new(),
+            Some(
+                json!({ "username": name, "email": format!("{name}@example.com"),
+                         "password": PASSWORD, "firstName": name }),
+            ),
+        )
+    };
+    let (_, john) = register("johndoe").await;
+    let john = Account::from_auth_body(&john);
+    let (_, jane) = register("janedoe").await;
+    let jane = Account::from_auth_body(&jane);
+    let (_, jim) = register("jimdoe").await;
+    let jim = Account::from_auth_body(&jim);
+    let token = john.access_token.clone();
+    use reqwest::Method as M;
+
+    let (status, message) = call(
+        M::POST,
+        "/api/v1/chat/message".into(),
+        token.clone(),
+        Some(json!({
+        "chatRoomId": "user1_user2", "chatType": "PRIVATE", "receiver": jane.id,
+        "message": "Hello, how are you?" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    assert_eq!(message["sender"], john.id.as_str());
+
+    let (status, group) = call(
+        M::POST,
+        "/api/v1/chat/group".into(),
+        token.clone(),
+        Some(json!({
+        "groupName": "Project Developers", "groupDescription": "Discussion group for project team",
+        "members": [jane.id] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    let group_id = group["groupId"].as_str().unwrap().to_owned();
+    assert_eq!(group["admins"], json!([john.id]));
+
+    let (status, _) = call(
+        M::POST,
+        "/api/v1/chat/message".into(),
+        token.clone(),
+        Some(json!({
+        "chatRoomId": format!("group_{group_id}"), "chatType": "GROUP", "groupId": group_id,
+        "message": "Great work on the feature!" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (status, group) = call(
+        M::POST,
+        format!("/api/v1/chat/group/{group_id}/member"),
+        token.clone(),
+        Some(json!({ "userId": jim.id })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{group}");
+    assert_eq!(group["members"].as_array().unwrap().len(), 3);
+
+    let (status, page) = call(M::POST, "/api/v1/chat/messages/fetch".into(), token.clone(), Some(json!({
+        "currentUserId": john.id, "senderId": john.id, "receiverId": jane.id, "page": 1, "limit": 20 }))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 1);
+    let (status, page) = call(
+        M::POST,
+        "/api/v1/chat/messages/fetch".into(),
+        token.clone(),
+        Some(json!({
+        "currentUserId": john.id, "groupId": group_id, "page": 1, "limit": 20 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["messages"][0]["message"], "Great work on the feature!");
+
+    let (status, groups) = call(
+        M::GET,
+        format!("/api/v1/chat/user/{}/groups", john.id),
+        token.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(groups.as_array().unwrap().len(), 1);
+    let (status, rooms) = call(
+        M::GET,
+        format!("/api/v1/chat/rooms/{}", jane.id),
+        jane.access_token.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rooms[0]["unreadCount"], 1);
+    let (status, rooms) = call(
+        M::GET,
+        format!("/api/v1/chat/group-rooms/{}", jim.id),
+        jim.access_token.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rooms[0]["unreadCount"], 1);
+    let (status, _) = call(
+        M::PUT,
+        format!("/api/v1/chat/user/{}/last-seen", john.id),
+        token.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, found) = call(
+        M::GET,
+        "/api/v1/chat/groups/search?q=project".into(),
+        token,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found[0]["groupId"], group_id.as_str());
 }

@@ -430,3 +430,63 @@ async fn sessions_are_listed_and_one_can_be_ended_from_another_device() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_new_user_finds_someone_by_name_chats_and_manages_sessions() {
+    on_each_backend(|app| async move {
+        let bob = app.register("bobby_tables").await;
+        patch_me(&app, &bob.access_token, json!({ "firstName": "Robert" })).await;
+        let alice = app.register("alice").await;
+
+        // Find Bob by his first name, then open a private chat with the id found.
+        let found = search(&app, &alice.access_token, "rob").await;
+        assert_eq!(usernames(&found), ["bobby_tables"]);
+        let bob_id = found[0]["_id"].as_str().unwrap().to_owned();
+        let sent = app
+            .send(
+                &alice,
+                json!({ "chatType": "PRIVATE", "receiver": bob_id, "message": "Hi Robert!" }),
+            )
+            .await;
+        let rooms: Vec<Value> = get_as(
+            &app,
+            &format!("/api/v1/chat/rooms/{}", bob.id),
+            &bob.access_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(rooms[0]["partner"]["username"], "alice");
+        assert_eq!(rooms[0]["lastMessage"]["messageId"], sent["messageId"]);
+
+        // Alice signs in on a second device, then ends that session from the first.
+        let tablet = Account::from_auth_body(
+            &login_as(&app, &alice.email, PASSWORD)
+                .await
+                .json()
+                .await
+                .unwrap(),
+        );
+        let sessions: Vec<Value> = get_as(&app, SESSIONS, &alice.access_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let other = sessions
+            .iter()
+            .find(|s| s["current"] == false)
+            .expect("tablet session");
+        let path = format!("{SESSIONS}/{}", other["id"].as_str().unwrap());
+        let ended = app
+            .client
+            .delete(app.url(&path))
+            .bearer_auth(&alice.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ended.status(), StatusCode::OK);
+        assert_eq!(refresh(&app, &tablet).await, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}

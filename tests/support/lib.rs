@@ -95,6 +95,18 @@ pub fn base_vars() -> HashMap<String, String> {
     .collect()
 }
 
+/// Every REST function by name, as `cargo lambda watch` and template.yaml know them.
+pub fn functions() -> Vec<(&'static str, shared::http::Api)> {
+    vec![
+        ("auth", auth::api()),
+        ("users", users::api()),
+        ("messages", messages::api()),
+        ("groups", groups::api()),
+        ("presence", presence::api()),
+        ("meta", meta::api()),
+    ]
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
@@ -116,7 +128,11 @@ pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> Te
     }
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
     let ctx = AppContext::from_config(config).await.expect("store opens");
-    let routes = auth::routes().merge(meta::routes()).merge(users::routes());
+    let routes = functions()
+        .into_iter()
+        .fold(axum::Router::new(), |all, (_, api)| {
+            all.merge(api.into_router())
+        });
     let router = shared::http::finish(routes, ctx.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -202,6 +218,66 @@ impl TestApp {
             request = request.json(body);
         }
         request.send().await.expect("request sent")
+    }
+
+    /// Any request as `token` (when given), with a JSON body (when given).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Sends a message as `from`; asserts it was created and returns it.
+    pub async fn send(&self, from: &Account, body: Value) -> Value {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/chat/message",
+                &from.access_token,
+                Some(&body),
+            )
+            .await;
+        let status = response.status();
+        let message: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "send: {message}");
+        message
+    }
+
+    /// Sends a private text from `from` to `to`.
+    pub async fn send_private(&self, from: &Account, to: &Account, text: &str) -> Value {
+        self.send(
+            from,
+            json!({ "chatType": "PRIVATE", "receiver": to.id, "message": text }),
+        )
+        .await
+    }
+
+    /// Creates a group owned by `owner` with `members`; returns its id.
+    pub async fn create_group(&self, owner: &Account, name: &str, members: &[&Account]) -> String {
+        let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/chat/group",
+                &owner.access_token,
+                Some(&json!({ "groupName": name, "members": ids })),
+            )
+            .await;
+        let status = response.status();
+        let group: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "create group: {group}");
+        group["_id"].as_str().expect("_id").to_owned()
     }
 
     pub async fn get(&self, path: &str) -> Response {

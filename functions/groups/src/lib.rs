@@ -28,7 +28,10 @@ pub fn api() -> Api {
         .put("/api/v1/chat/group/{group_id}", update)
         .delete("/api/v1/chat/group/{group_id}", deactivate)
         .post("/api/v1/chat/group/{group_id}/member", add_member)
-        .delete("/api/v1/chat/group/{group_id}/member/{user_id}", remove_member)
+        .delete(
+            "/api/v1/chat/group/{group_id}/member/{user_id}",
+            remove_member,
+        )
         .get("/api/v1/chat/user/{user_id}/groups", of_user)
         .get("/api/v1/chat/group-rooms/{user_id}", rooms)
         .get("/api/v1/chat/groups/search", search)
@@ -47,7 +50,10 @@ async fn create(
     caller: CurrentUser,
     ValidJson(input): ValidJson<CreateGroupRequest>,
 ) -> Result<(StatusCode, Json<GroupView>), AppError> {
-    Ok((StatusCode::CREATED, Json(groups::create(&ctx, caller, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(groups::create(&ctx, caller, input).await?),
+    ))
 }
 
 async fn details(
@@ -88,7 +94,9 @@ async fn add_member(
     ValidJson(input): ValidJson<AddMemberRequest>,
 ) -> Result<Json<GroupView>, AppError> {
     let group_id = parse_id("groupId", &group_id)?;
-    Ok(Json(groups::add_member(&ctx, caller, group_id, input.user_id).await?))
+    Ok(Json(
+        groups::add_member(&ctx, caller, group_id, input.user_id).await?,
+    ))
 }
 
 async fn remove_member(
@@ -98,7 +106,9 @@ async fn remove_member(
 ) -> Result<Json<GroupView>, AppError> {
     let group_id = parse_id("groupId", &group_id)?;
     let user_id = parse_id("userId", &user_id)?;
-    Ok(Json(groups::remove_member(&ctx, caller, group_id, user_id).await?))
+    Ok(Json(
+        groups::remove_member(&ctx, caller, group_id, user_id).await?,
+    ))
 }
 
 async fn of_user(

@@ -19,7 +19,10 @@ pub fn api() -> Api {
         .post("/api/v1/chat/message", create)
         .post("/api/v1/chat/messages/fetch", fetch)
         .put("/api/v1/chat/message/{message_id}/status", update_status)
-        .get("/api/v1/chat/messages/undelivered/{user_id}/{partner_id}", undelivered)
+        .get(
+            "/api/v1/chat/messages/undelivered/{user_id}/{partner_id}",
+            undelivered,
+        )
 }
 
 pub fn routes() -> Router<AppContext> {
@@ -37,7 +40,11 @@ async fn create(
     ValidJson(input): ValidJson<CreateMessageRequest>,
 ) -> Result<(StatusCode, Json<Message>), AppError> {
     let sent = messages::send(&ctx, caller, input).await?;
-    let status = if sent.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if sent.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(sent.message)))
 }
 
@@ -55,7 +62,9 @@ async fn update_status(
     Path(message_id): Path<String>,
     ValidJson(input): ValidJson<UpdateStatusRequest>,
 ) -> Result<Json<Message>, AppError> {
-    Ok(Json(messages::update_status(&ctx, caller, &message_id, input.status).await?))
+    Ok(Json(
+        messages::update_status(&ctx, caller, &message_id, input.status).await?,
+    ))
 }
 
 async fn undelivered(
@@ -65,5 +74,7 @@ async fn undelivered(
 ) -> Result<Json<Vec<Message>>, AppError> {
     let user_id = parse_id("userId", &user_id)?;
     let partner_id = parse_id("partnerId", &partner_id)?;
-    Ok(Json(messages::undelivered(&ctx, caller, user_id, partner_id).await?))
+    Ok(Json(
+        messages::undelivered(&ctx, caller, user_id, partner_id).await?,
+    ))
 }

@@ -21,8 +21,14 @@ pub fn api() -> Api {
         .put("/api/v1/chat/user/{user_id}/last-seen", touch_last_seen)
         .get("/api/v1/chat/user/{user_id}/last-seen", last_seen)
         .get("/api/v1/chat/user/{user_id}/online-status", online_status)
-        .put("/api/v1/chat/messages/delivered/{user_id}/{partner_id}", mark_delivered)
-        .put("/api/v1/chat/messages/read/{user_id}/{partner_id}", mark_read)
+        .put(
+            "/api/v1/chat/messages/delivered/{user_id}/{partner_id}",
+            mark_delivered,
+        )
+        .put(
+            "/api/v1/chat/messages/read/{user_id}/{partner_id}",
+            mark_read,
+        )
         .get("/api/v1/chat/rooms/{user_id}", rooms)
 }
 
@@ -40,7 +46,9 @@ async fn touch_last_seen(
     Path(user_id): Path<String>,
 ) -> Result<Json<LastSeen>, AppError> {
     let user_id = parse_id("userId", &user_id)?;
-    Ok(Json(presence::touch_last_seen(&ctx, caller, user_id).await?))
+    Ok(Json(
+        presence::touch_last_seen(&ctx, caller, user_id).await?,
+    ))
 }
 
 async fn last_seen(
@@ -69,7 +77,8 @@ async fn mark(
 ) -> Result<Json<ModifiedCount>, AppError> {
     let user_id = parse_id("userId", &user_id)?;
     let partner_id = parse_id("partnerId", &partner_id)?;
-    let modified_count = messages::mark_conversation(&ctx, caller, user_id, partner_id, status).await?;
+    let modified_count =
+        messages::mark_conversation(&ctx, caller, user_id, partner_id, status).await?;
     Ok(Json(ModifiedCount { modified_count }))
 }
 

@@ -22,13 +22,23 @@ pub struct CreateMessageRequest {
     pub group_id: Option<GroupId>,
     #[validate(
         length(min = 1, max = 5000, message = "message must be 1 to 5000 characters"),
-        custom(function = "super::rules::not_blank", message = "message must not be blank")
+        custom(
+            function = "super::rules::not_blank",
+            message = "message must not be blank"
+        )
     )]
     pub message: String,
-    #[validate(custom(function = "super::rules::http_url", message = "attachment must be an http:// or https:// URL"))]
+    #[validate(custom(
+        function = "super::rules::http_url",
+        message = "attachment must be an http:// or https:// URL"
+    ))]
     pub attachment: Option<String>,
     /// Makes sending idempotent: a repeat with the same value returns the stored message.
-    #[validate(length(min = 1, max = 100, message = "clientMessageId must be 1 to 100 characters"))]
+    #[validate(length(
+        min = 1,
+        max = 100,
+        message = "clientMessageId must be 1 to 100 characters"
+    ))]
     pub client_message_id: Option<String>,
 }
 

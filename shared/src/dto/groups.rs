@@ -15,7 +15,10 @@ pub struct CreateGroupRequest {
     pub group_name: String,
     #[validate(length(max = 500, message = "groupDescription must be at most 500 characters"))]
     pub group_description: Option<String>,
-    #[validate(custom(function = "super::rules::http_url", message = "groupAvatar must be an http:// or https:// URL"))]
+    #[validate(custom(
+        function = "super::rules::http_url",
+        message = "groupAvatar must be an http:// or https:// URL"
+    ))]
     pub group_avatar: Option<String>,
     #[serde(default)]
     #[validate(length(max = 1000, message = "members may list at most 1000 users"))]
@@ -33,7 +36,10 @@ pub struct UpdateGroupRequest {
     #[validate(length(max = 500, message = "groupDescription must be at most 500 characters"))]
     pub group_description: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::users::present")]
-    #[validate(custom(function = "super::rules::http_url", message = "groupAvatar must be an http:// or https:// URL"))]
+    #[validate(custom(
+        function = "super::rules::http_url",
+        message = "groupAvatar must be an http:// or https:// URL"
+    ))]
     pub group_avatar: Option<Option<String>>,
     #[validate(length(min = 1, max = 1000, message = "admins must list 1 to 1000 members"))]
     pub admins: Option<Vec<UserId>>,

@@ -72,7 +72,10 @@ pub fn group_name(value: &str) -> Result<(), ValidationError> {
     if !value.trim().is_empty() && value.chars().count() <= 100 {
         Ok(())
     } else {
-        Err(invalid("groupName", "groupName must be 1 to 100 characters"))
+        Err(invalid(
+            "groupName",
+            "groupName must be 1 to 100 characters",
+        ))
     }
 }
 

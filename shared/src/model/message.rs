@@ -90,7 +90,11 @@ pub struct Message {
 
 /// The server-side chat room id of a private conversation: the two user ids, sorted, joined by `_`.
 pub fn private_room_id(a: UserId, b: UserId) -> String {
-    let (low, high) = if a.to_hex() <= b.to_hex() { (a, b) } else { (b, a) };
+    let (low, high) = if a.to_hex() <= b.to_hex() {
+        (a, b)
+    } else {
+        (b, a)
+    };
     format!("{low}_{high}")
 }
 
@@ -123,7 +127,9 @@ mod tests {
     fn status_only_moves_forward() {
         use MessageStatus::*;
         assert!(Sent.can_become(Delivered) && Sent.can_become(Read) && Delivered.can_become(Read));
-        assert!(!Read.can_become(Delivered) && !Delivered.can_become(Sent) && !Read.can_become(Read));
+        assert!(
+            !Read.can_become(Delivered) && !Delivered.can_become(Sent) && !Read.can_become(Read)
+        );
     }
 
     #[test]

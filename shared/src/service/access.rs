@@ -12,7 +12,9 @@ pub fn ensure_self(caller: CurrentUser, user_id: UserId) -> Result<(), AppError>
     if caller.id == user_id {
         Ok(())
     } else {
-        Err(AppError::forbidden("You can only do this for your own account"))
+        Err(AppError::forbidden(
+            "You can only do this for your own account",
+        ))
     }
 }
 
@@ -26,7 +28,11 @@ pub async fn active_group(ctx: &AppContext, id: GroupId) -> Result<Group, AppErr
 }
 
 /// An active group the caller belongs to; 403 for a non-member.
-pub async fn member_group(ctx: &AppContext, caller: CurrentUser, id: GroupId) -> Result<Group, AppError> {
+pub async fn member_group(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    id: GroupId,
+) -> Result<Group, AppError> {
     let group = active_group(ctx, id).await?;
     if group.is_member(caller.id) {
         Ok(group)
@@ -36,7 +42,11 @@ pub async fn member_group(ctx: &AppContext, caller: CurrentUser, id: GroupId) ->
 }
 
 /// An active group the caller administers; 403 otherwise.
-pub async fn admin_group(ctx: &AppContext, caller: CurrentUser, id: GroupId) -> Result<Group, AppError> {
+pub async fn admin_group(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    id: GroupId,
+) -> Result<Group, AppError> {
     let group = member_group(ctx, caller, id).await?;
     if group.is_admin(caller.id) {
         Ok(group)

@@ -82,7 +82,10 @@ pub async fn details(
         .filter_map(|member| users.iter().find(|user| user.id == *member))
         .map(PublicUser::from)
         .collect();
-    Ok(GroupDetails { group: group.into(), member_profiles })
+    Ok(GroupDetails {
+        group: group.into(),
+        member_profiles,
+    })
 }
 
 pub async fn update(
@@ -158,7 +161,11 @@ pub async fn remove_member(
     } else {
         access::admin_group(ctx, caller, id).await?;
     }
-    match ctx.store.remove_group_member(id, user, crate::time::now()).await? {
+    match ctx
+        .store
+        .remove_group_member(id, user, crate::time::now())
+        .await?
+    {
         MemberRemoval::Removed(group) => Ok(group.into()),
         MemberRemoval::NotMember => Err(AppError::not_found("User is not a member of this group")),
         MemberRemoval::LastAdmin => Err(AppError::conflict(
@@ -168,7 +175,11 @@ pub async fn remove_member(
     }
 }
 
-pub async fn deactivate(ctx: &AppContext, caller: CurrentUser, id: GroupId) -> Result<(), AppError> {
+pub async fn deactivate(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    id: GroupId,
+) -> Result<(), AppError> {
     access::admin_group(ctx, caller, id).await?;
     ctx.store.deactivate_group(id, crate::time::now()).await?;
     Ok(())
@@ -187,7 +198,9 @@ pub async fn of_user(
 pub async fn search(ctx: &AppContext, query: &str) -> Result<Vec<GroupSummary>, AppError> {
     let needle = search_key(query.trim());
     if needle.is_empty() {
-        return Err(AppError::Validation(vec!["q must be 1 to 100 characters".into()]));
+        return Err(AppError::Validation(vec![
+            "q must be 1 to 100 characters".into()
+        ]));
     }
     let groups = ctx.store.search_groups(&needle, SEARCH_LIMIT).await?;
     Ok(groups.iter().map(GroupSummary::from).collect())

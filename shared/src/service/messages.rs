@@ -5,8 +5,8 @@ use crate::{
     dto::chat::{CreateMessageRequest, FetchMessagesRequest, MessagePage},
     error::AppError,
     model::{
-        group_room_id, private_room_id, ChatType, Cursor, HistoryWindow, Message,
-        MessageOid, MessageStatus, UserId,
+        group_room_id, private_room_id, ChatType, Cursor, HistoryWindow, Message, MessageOid,
+        MessageStatus, UserId,
     },
     service::{access, rate_limit},
     store::StoreError,
@@ -32,8 +32,15 @@ pub async fn send(
         return Err(AppError::forbidden("sender must be the authenticated user"));
     }
     if let Some(client_id) = &input.client_message_id {
-        if let Some(message) = ctx.store.find_message_by_client_id(caller.id, client_id).await? {
-            return Ok(Sent { message, created: false });
+        if let Some(message) = ctx
+            .store
+            .find_message_by_client_id(caller.id, client_id)
+            .await?
+        {
+            return Ok(Sent {
+                message,
+                created: false,
+            });
         }
     }
     rate_limit::check_user(ctx, "message", caller.id, ctx.config.message_rate_limit).await?;
@@ -43,9 +50,9 @@ pub async fn send(
             if input.group_id.is_some() {
                 return Err(AppError::bad_request("a PRIVATE message has no groupId"));
             }
-            let receiver = input
-                .receiver
-                .ok_or_else(|| AppError::bad_request("receiver is required for a PRIVATE message"))?;
+            let receiver = input.receiver.ok_or_else(|| {
+                AppError::bad_request("receiver is required for a PRIVATE message")
+            })?;
             if receiver == caller.id {
                 return Err(AppError::bad_request("receiver must be another user"));
             }
@@ -82,16 +89,24 @@ pub async fn send(
         updated_at: now,
     };
     match ctx.store.insert_message(message.clone()).await {
-        Ok(()) => Ok(Sent { message, created: true }),
+        Ok(()) => Ok(Sent {
+            message,
+            created: true,
+        }),
         // Two sends with one clientMessageId raced (possibly from two processes): the first won.
-        Err(StoreError::Duplicate { field: "clientMessageId" }) => {
+        Err(StoreError::Duplicate {
+            field: "clientMessageId",
+        }) => {
             let client_id = input.client_message_id.unwrap_or_default();
             let message = ctx
                 .store
                 .find_message_by_client_id(caller.id, &client_id)
                 .await?
                 .ok_or_else(|| AppError::internal("duplicate clientMessageId without a message"))?;
-            Ok(Sent { message, created: false })
+            Ok(Sent {
+                message,
+                created: false,
+            })
         }
         Err(err) => Err(err.into()),
     }
@@ -110,14 +125,19 @@ async fn conversation(
         access::member_group(ctx, caller, group_id).await?;
         return Ok(group_room_id(group_id));
     }
-    let participants: Vec<UserId> = [input.sender_id, input.receiver_id].into_iter().flatten().collect();
+    let participants: Vec<UserId> = [input.sender_id, input.receiver_id]
+        .into_iter()
+        .flatten()
+        .collect();
     if participants.is_empty() {
         return Err(AppError::bad_request(
             "name the conversation: groupId, or senderId/receiverId",
         ));
     }
     if participants.len() == 2 && !participants.contains(&caller.id) {
-        return Err(AppError::forbidden("You can only read your own conversations"));
+        return Err(AppError::forbidden(
+            "You can only read your own conversations",
+        ));
     }
     let partner = participants
         .into_iter()
@@ -126,13 +146,23 @@ async fn conversation(
     Ok(private_room_id(caller.id, partner))
 }
 
-async fn cursor(ctx: &AppContext, room: &str, message_id: &str, name: &str) -> Result<Cursor, AppError> {
+async fn cursor(
+    ctx: &AppContext,
+    room: &str,
+    message_id: &str,
+    name: &str,
+) -> Result<Cursor, AppError> {
     ctx.store
         .find_message(message_id)
         .await?
         .filter(|message| message.chat_room_id == room)
-        .map(|message| Cursor { created_at: message.created_at, id: message.id })
-        .ok_or_else(|| AppError::bad_request(format!("{name} must be a messageId in this conversation")))
+        .map(|message| Cursor {
+            created_at: message.created_at,
+            id: message.id,
+        })
+        .ok_or_else(|| {
+            AppError::bad_request(format!("{name} must be a messageId in this conversation"))
+        })
 }
 
 /// History: a page (newest first), or from a cursor. Fetches one extra row to know `hasMore`.
@@ -148,13 +178,21 @@ pub async fn fetch(
         (Some(_), Some(_)) => return Err(AppError::bad_request("use before or after, not both")),
         (Some(before), None) => HistoryWindow::Before(cursor(ctx, &room, before, "before").await?),
         (None, Some(after)) => HistoryWindow::After(cursor(ctx, &room, after, "after").await?),
-        (None, None) => HistoryWindow::Page { offset: u64::from(page - 1) * u64::from(limit) },
+        (None, None) => HistoryWindow::Page {
+            offset: u64::from(page - 1) * u64::from(limit),
+        },
     };
     let mut messages = ctx.store.room_messages(&room, window, limit + 1).await?;
     let has_more = messages.len() > limit as usize;
     messages.truncate(limit as usize);
     let total = ctx.store.count_room_messages(&room).await?;
-    Ok(MessagePage { messages, page, limit, total, has_more })
+    Ok(MessagePage {
+        messages,
+        page,
+        limit,
+        total,
+        has_more,
+    })
 }
 
 /// Moves one message forward. Only its receiver (private) or a member other than its sender
@@ -167,7 +205,9 @@ pub async fn update_status(
     status: MessageStatus,
 ) -> Result<Message, AppError> {
     if status == MessageStatus::Sent {
-        return Err(AppError::Validation(vec!["status must be DELIVERED or READ".into()]));
+        return Err(AppError::Validation(vec![
+            "status must be DELIVERED or READ".into(),
+        ]));
     }
     let message = ctx
         .store
@@ -177,7 +217,9 @@ pub async fn update_status(
     let reader = match message.chat_type {
         ChatType::Private => {
             if message.receiver != Some(caller.id) {
-                return Err(AppError::forbidden("Only the receiver can update this message"));
+                return Err(AppError::forbidden(
+                    "Only the receiver can update this message",
+                ));
             }
             None
         }
@@ -187,7 +229,9 @@ pub async fn update_status(
                 .ok_or_else(|| AppError::internal("group message without groupId"))?;
             access::member_group(ctx, caller, group_id).await?;
             if message.sender == caller.id {
-                return Err(AppError::forbidden("The sender cannot mark their own message"));
+                return Err(AppError::forbidden(
+                    "The sender cannot mark their own message",
+                ));
             }
             (status == MessageStatus::Read).then_some(caller.id)
         }

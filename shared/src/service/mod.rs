@@ -3,8 +3,8 @@
 pub mod access;
 pub mod auth;
 pub mod groups;
+pub mod health;
 pub mod messages;
 pub mod presence;
-pub mod health;
 pub mod rate_limit;
 pub mod users;

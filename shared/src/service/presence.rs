@@ -21,7 +21,10 @@ async fn user(ctx: &AppContext, id: UserId) -> Result<UserRecord, AppError> {
 
 pub async fn last_seen(ctx: &AppContext, id: UserId) -> Result<LastSeen, AppError> {
     let user = user(ctx, id).await?;
-    Ok(LastSeen { user_id: user.id, last_seen: user.last_seen })
+    Ok(LastSeen {
+        user_id: user.id,
+        last_seen: user.last_seen,
+    })
 }
 
 /// Only for yourself.
@@ -36,7 +39,10 @@ pub async fn touch_last_seen(
         .set_last_seen(caller.id, crate::time::now())
         .await?
         .ok_or_else(|| AppError::unauthorized("The account of this token no longer exists"))?;
-    Ok(LastSeen { user_id: user.id, last_seen: user.last_seen })
+    Ok(LastSeen {
+        user_id: user.id,
+        last_seen: user.last_seen,
+    })
 }
 
 pub async fn online_status(ctx: &AppContext, id: UserId) -> Result<OnlineStatus, AppError> {

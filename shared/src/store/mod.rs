@@ -69,7 +69,8 @@ pub trait UserStore: Send + Sync {
     /// The users among `ids` that exist, in no particular order.
     async fn find_users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>>;
     /// Sets `lastSeen`; the updated user, or `None` when there is none.
-    async fn set_last_seen(&self, id: UserId, at: DateTime<Utc>) -> StoreResult<Option<UserRecord>>;
+    async fn set_last_seen(&self, id: UserId, at: DateTime<Utc>)
+        -> StoreResult<Option<UserRecord>>;
 }
 
 /// The latest message of one conversation and how many of its messages the reader has not read.
@@ -174,7 +175,8 @@ pub trait GroupStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<MemberRemoval>;
     /// Soft delete: `isActive = false`.
-    async fn deactivate_group(&self, id: GroupId, now: DateTime<Utc>) -> StoreResult<Option<Group>>;
+    async fn deactivate_group(&self, id: GroupId, now: DateTime<Utc>)
+        -> StoreResult<Option<Group>>;
     /// Active groups the user is a member of, newest first.
     async fn groups_of_user(&self, user: UserId) -> StoreResult<Vec<Group>>;
     /// Active groups whose name contains `needle` (already lower-case, matched literally), by name.

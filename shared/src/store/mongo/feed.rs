@@ -44,7 +44,9 @@ fn to_feed_event(event: ChangeStreamEvent<Document>) -> StoreResult<Option<FeedE
     let decode_err = |err: bson::de::Error| StoreError::Backend(format!("change event: {err}"));
     let change = match ns.coll.as_deref() {
         Some(MESSAGES) => {
-            let message = bson::from_document::<MessageDoc>(document).map_err(decode_err)?.into();
+            let message = bson::from_document::<MessageDoc>(document)
+                .map_err(decode_err)?
+                .into();
             if event.operation_type == OperationType::Insert {
                 Change::MessageCreated(message)
             } else {
@@ -52,7 +54,9 @@ fn to_feed_event(event: ChangeStreamEvent<Document>) -> StoreResult<Option<FeedE
             }
         }
         Some(GROUPS) => Change::GroupChanged(
-            bson::from_document::<GroupDoc>(document).map_err(decode_err)?.into(),
+            bson::from_document::<GroupDoc>(document)
+                .map_err(decode_err)?
+                .into(),
         ),
         _ => return Ok(None),
     };
@@ -62,7 +66,12 @@ fn to_feed_event(event: ChangeStreamEvent<Document>) -> StoreResult<Option<FeedE
 #[async_trait]
 impl ChangeFeed for MongoStore {
     async fn feed_position(&self) -> StoreResult<String> {
-        let mut stream = self.database().watch().pipeline(pipeline()).await.map_err(map_err)?;
+        let mut stream = self
+            .database()
+            .watch()
+            .pipeline(pipeline())
+            .await
+            .map_err(map_err)?;
         // The first (empty) batch carries the post-batch resume token: "now".
         let _ = stream.next_if_any().await.map_err(map_err)?;
         let token = stream

@@ -72,7 +72,11 @@ impl MongoStore {
         self.database().collection(GROUPS)
     }
 
-    async fn update_one_group(&self, filter: Document, update: Document) -> StoreResult<Option<Group>> {
+    async fn update_one_group(
+        &self,
+        filter: Document,
+        update: Document,
+    ) -> StoreResult<Option<Group>> {
         let updated = self
             .groups()
             .find_one_and_update(filter, update)
@@ -82,7 +86,12 @@ impl MongoStore {
         Ok(updated.map(Group::from))
     }
 
-    async fn find_groups(&self, filter: Document, sort: Document, limit: Option<i64>) -> StoreResult<Vec<Group>> {
+    async fn find_groups(
+        &self,
+        filter: Document,
+        sort: Document,
+        limit: Option<i64>,
+    ) -> StoreResult<Vec<Group>> {
         let groups = self.groups();
         let mut find = groups.find(filter).sort(sort);
         if let Some(limit) = limit {
@@ -101,12 +110,19 @@ impl MongoStore {
 #[async_trait]
 impl GroupStore for MongoStore {
     async fn insert_group(&self, group: Group) -> StoreResult<()> {
-        self.groups().insert_one(GroupDoc::from(&group)).await.map_err(map_err)?;
+        self.groups()
+            .insert_one(GroupDoc::from(&group))
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 
     async fn find_group(&self, id: GroupId) -> StoreResult<Option<Group>> {
-        let found = self.groups().find_one(doc! { "_id": id.0 }).await.map_err(map_err)?;
+        let found = self
+            .groups()
+            .find_one(doc! { "_id": id.0 })
+            .await
+            .map_err(map_err)?;
         Ok(found.map(Group::from))
     }
 
@@ -127,7 +143,8 @@ impl GroupStore for MongoStore {
         if let Some(avatar) = patch.group_avatar {
             set.insert("groupAvatar", nullable(avatar));
         }
-        self.update_one_group(doc! { "_id": id.0 }, doc! { "$set": set }).await
+        self.update_one_group(doc! { "_id": id.0 }, doc! { "$set": set })
+            .await
     }
 
     async fn set_group_admins(
@@ -192,7 +209,11 @@ impl GroupStore for MongoStore {
         })
     }
 
-    async fn deactivate_group(&self, id: GroupId, now: DateTime<Utc>) -> StoreResult<Option<Group>> {
+    async fn deactivate_group(
+        &self,
+        id: GroupId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Group>> {
         let changed = self
             .update_one_group(
                 doc! { "_id": id.0, "isActive": true },

@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{indexes::MESSAGES, map_err, to_bson_time, MongoStore};
 use crate::{
-    model::{
-        ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, UserId,
-    },
+    model::{ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, UserId},
     store::{MessageStore, RoomSummary, StoreResult},
 };
 
@@ -109,7 +107,11 @@ impl MongoStore {
         self.database().collection(MESSAGES)
     }
 
-    async fn find_messages(&self, filter: Document, options: FindOptions) -> StoreResult<Vec<Message>> {
+    async fn find_messages(
+        &self,
+        filter: Document,
+        options: FindOptions,
+    ) -> StoreResult<Vec<Message>> {
         let found: Vec<MessageDoc> = self
             .messages()
             .find(filter)
@@ -202,7 +204,11 @@ impl MessageStore for MongoStore {
         if moved + read == 0 {
             return Ok(None);
         }
-        let found = self.messages().find_one(doc! { "_id": id.0 }).await.map_err(map_err)?;
+        let found = self
+            .messages()
+            .find_one(doc! { "_id": id.0 })
+            .await
+            .map_err(map_err)?;
         Ok(found.map(Message::from))
     }
 
@@ -252,7 +258,10 @@ impl MessageStore for MongoStore {
                         { "createdAt": { "$lt": at } },
                         { "createdAt": at, "_id": { "$lt": cursor.id.0 } },
                     ] },
-                    FindOptions::builder().sort(newest_first).limit(i64::from(limit)).build(),
+                    FindOptions::builder()
+                        .sort(newest_first)
+                        .limit(i64::from(limit))
+                        .build(),
                 )
             }
             HistoryWindow::After(cursor) => {
@@ -291,7 +300,9 @@ impl MessageStore for MongoStore {
                 "receiver": receiver.0,
                 "status": MessageStatus::Sent.as_str(),
             },
-            FindOptions::builder().sort(doc! { "createdAt": 1, "_id": 1 }).build(),
+            FindOptions::builder()
+                .sort(doc! { "createdAt": 1, "_id": 1 })
+                .build(),
         )
         .await
     }

@@ -163,7 +163,11 @@ impl UserStore for MongoStore {
         Ok(found.into_iter().map(UserRecord::from).collect())
     }
 
-    async fn set_last_seen(&self, id: UserId, at: DateTime<Utc>) -> StoreResult<Option<UserRecord>> {
+    async fn set_last_seen(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>> {
         let updated = self
             .users()
             .find_one_and_update(

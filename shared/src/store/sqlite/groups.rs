@@ -256,7 +256,11 @@ impl GroupStore for SqliteStore {
         })
     }
 
-    async fn deactivate_group(&self, id: GroupId, now: DateTime<Utc>) -> StoreResult<Option<Group>> {
+    async fn deactivate_group(
+        &self,
+        id: GroupId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Group>> {
         let mut tx = self.write().await?;
         let changed = sqlx::query(
             "UPDATE groups SET is_active = 0, updated_at = ? WHERE id = ? AND is_active = 1",

@@ -6,9 +6,7 @@ use super::{
     feed::record, map_err, parse_column, parse_id_list, parse_time, placeholders, SqliteStore,
 };
 use crate::{
-    model::{
-        ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, UserId,
-    },
+    model::{ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, UserId},
     store::{Change, MessageStore, RoomSummary, StoreError, StoreResult},
     time::to_iso,
 };
@@ -20,8 +18,7 @@ const COLUMNS: &str = "m.id, m.message_id, m.chat_room_id, m.chat_type, m.sender
     WHERE r.message_id = m.id ORDER BY r.rowid)) AS read_by";
 
 /// SENT < DELIVERED < READ as numbers, for forward-only updates.
-const STATUS_RANK: &str =
-    "(CASE status WHEN 'SENT' THEN 0 WHEN 'DELIVERED' THEN 1 ELSE 2 END)";
+const STATUS_RANK: &str = "(CASE status WHEN 'SENT' THEN 0 WHEN 'DELIVERED' THEN 1 ELSE 2 END)";
 
 fn rank(status: MessageStatus) -> i64 {
     match status {
@@ -116,7 +113,11 @@ fn collect(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
 }
 
 impl SqliteStore {
-    async fn find_message_where(&self, clause: &str, values: &[String]) -> StoreResult<Option<Message>> {
+    async fn find_message_where(
+        &self,
+        clause: &str,
+        values: &[String],
+    ) -> StoreResult<Option<Message>> {
         let sql = format!("SELECT {COLUMNS} FROM messages m WHERE {clause}");
         let mut query = sqlx::query_as::<_, MessageRow>(&sql);
         for value in values {

@@ -61,7 +61,10 @@ impl SqliteStore {
     /// A write transaction that takes the write lock up front, so it never fails half-way on a
     /// lock upgrade; `busy_timeout` makes other processes wait their turn.
     pub(crate) async fn write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)
     }
 
     pub fn pool(&self) -> &SqlitePool {

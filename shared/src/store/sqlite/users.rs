@@ -189,7 +189,11 @@ impl UserStore for SqliteStore {
         rows.into_iter().map(UserRow::into_record).collect()
     }
 
-    async fn set_last_seen(&self, id: UserId, at: DateTime<Utc>) -> StoreResult<Option<UserRecord>> {
+    async fn set_last_seen(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>> {
         let sql = format!("UPDATE users SET last_seen = ? WHERE id = ? RETURNING {COLUMNS}");
         sqlx::query_as::<_, UserRow>(&sql)
             .bind(to_iso(&at))

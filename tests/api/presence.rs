@@ -1,0 +1,196 @@
+//! Presence: last seen, online status, bulk delivered/read, and the private rooms list.
+
+use chat_tests::{assert_error, on_each_backend};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+#[tokio::test]
+async fn last_seen_is_readable_by_anyone_and_writable_only_by_its_owner() {
+    on_each_backend(|app| async move {
+        let alice = app.register("alice").await;
+        let eve = app.register("eve").await;
+        let path = format!("/api/v1/chat/user/{}/last-seen", alice.id);
+        let before: Value = app
+            .call(Method::GET, &path, &eve.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(before["userId"], alice.id.as_str());
+
+        assert_error(
+            app.call(Method::PUT, &path, &eve.access_token, None).await,
+            StatusCode::FORBIDDEN,
+            &path,
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let touched = app
+            .call(Method::PUT, &path, &alice.access_token, None)
+            .await;
+        assert_eq!(touched.status(), StatusCode::OK);
+        let touched: Value = touched.json().await.unwrap();
+        assert!(touched["lastSeen"].as_str().unwrap() > before["lastSeen"].as_str().unwrap());
+
+        let status_path = format!("/api/v1/chat/user/{}/online-status", alice.id);
+        let status: Value = app
+            .call(Method::GET, &status_path, &eve.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(status["isOnline"], false);
+        assert_eq!(status["lastSeen"], touched["lastSeen"]);
+
+        let unknown = "/api/v1/chat/user/507f1f77bcf86cd799439011/last-seen";
+        assert_error(
+            app.call(Method::GET, unknown, &eve.access_token, None)
+                .await,
+            StatusCode::NOT_FOUND,
+            unknown,
+        )
+        .await;
+        let bad = "/api/v1/chat/user/abc/online-status";
+        assert_error(
+            app.call(Method::GET, bad, &eve.access_token, None).await,
+            StatusCode::BAD_REQUEST,
+            bad,
+        )
+        .await;
+        assert_error(app.get(&path).await, StatusCode::UNAUTHORIZED, &path).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bulk_delivered_and_read_move_only_the_partners_messages_forward() {
+    on_each_backend(|app| async move {
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        for i in 0..3 {
+            app.send_private(&alice, &bob, &format!("to bob {i}")).await;
+        }
+        app.send_private(&bob, &alice, "to alice").await;
+
+        let delivered = format!("/api/v1/chat/messages/delivered/{}/{}", bob.id, alice.id);
+        let read = format!("/api/v1/chat/messages/read/{}/{}", bob.id, alice.id);
+        assert_error(
+            app.call(Method::PUT, &delivered, &alice.access_token, None)
+                .await,
+            StatusCode::FORBIDDEN,
+            &delivered,
+        )
+        .await;
+
+        let moved: Value = app
+            .call(Method::PUT, &delivered, &bob.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(moved["modifiedCount"], 3);
+        let again: Value = app
+            .call(Method::PUT, &delivered, &bob.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(again["modifiedCount"], 0);
+        let moved: Value = app
+            .call(Method::PUT, &read, &bob.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(moved["modifiedCount"], 3);
+        let back: Value = app
+            .call(Method::PUT, &delivered, &bob.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            back["modifiedCount"], 0,
+            "READ never moves back to DELIVERED"
+        );
+
+        let undelivered = format!("/api/v1/chat/messages/undelivered/{}/{}", alice.id, bob.id);
+        let pending: Vec<Value> = app
+            .call(Method::GET, &undelivered, &alice.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(pending.len(), 1, "bob's message to alice is untouched");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn private_rooms_show_partner_latest_message_and_unread_count() {
+    on_each_backend(|app| async move {
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        let carol = app.register("carol").await;
+        app.send_private(&bob, &alice, "bob 1").await;
+        app.send_private(&bob, &alice, "bob 2").await;
+        app.send_private(&carol, &alice, "carol 1").await;
+        app.send_private(&alice, &carol, "alice to carol").await;
+        let last_bob = app.send_private(&bob, &alice, "bob 3").await;
+
+        let path = format!("/api/v1/chat/rooms/{}", alice.id);
+        let rooms: Vec<Value> = app
+            .call(Method::GET, &path, &alice.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(rooms.len(), 2);
+        assert_eq!(rooms[0]["partner"]["username"], "bob");
+        assert!(rooms[0]["partner"].get("email").is_none());
+        assert_eq!(rooms[0]["lastMessage"]["messageId"], last_bob["messageId"]);
+        assert_eq!(rooms[0]["unreadCount"], 3);
+        assert_eq!(rooms[1]["partner"]["username"], "carol");
+        assert_eq!(rooms[1]["lastMessage"]["message"], "alice to carol");
+        assert_eq!(rooms[1]["unreadCount"], 1);
+
+        app.call(
+            Method::PUT,
+            &format!("/api/v1/chat/messages/read/{}/{}", alice.id, bob.id),
+            &alice.access_token,
+            None,
+        )
+        .await;
+        let rooms: Vec<Value> = app
+            .call(Method::GET, &path, &alice.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(rooms[0]["unreadCount"], 0);
+
+        let bob_rooms: Vec<Value> = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/chat/rooms/{}", bob.id),
+                &bob.access_token,
+                None,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(bob_rooms.len(), 1);
+        assert_eq!(
+            bob_rooms[0]["unreadCount"], 0,
+            "bob sent everything in that room"
+        );
+        assert_error(
+            app.call(Method::GET, &path, &bob.access_token, None).await,
+            StatusCode::FORBIDDEN,
+            &path,
+        )
+        .await;
+    })
+    .await;
+}
