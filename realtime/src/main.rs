@@ -1,18 +1,30 @@
 //! The realtime node: socket.io v4 on `REALTIME_PORT` (3002), namespace `/chat`.
 //!
-//! So far it authenticates connections and joins each user's personal room; the seed's events and the
-//! change-feed fan-out come with the realtime issue.
+//! Sockets authenticate with an access token; client events go through the shared services; every
+//! server event (messages, status, presence, typing, calls) comes from the change feed, so REST and
+//! socket sends behave the same and several nodes can serve side by side.
 
 mod connect;
+mod events;
+mod fanout;
 
 use std::net::SocketAddr;
 
 use axum::{extract::State, routing::get, Router};
 use shared::{
-    service::health::{self, Health},
+    service::{
+        health::{self, Health},
+        realtime,
+    },
     AppContext,
 };
 use socketioxide::{handler::ConnectHandler, SocketIo};
+
+pub const NAMESPACE: &str = "/chat";
+
+/// This node's name (socket.io state).
+#[derive(Clone)]
+pub struct NodeId(pub String);
 
 #[tokio::main]
 async fn main() {
@@ -23,26 +35,60 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let port = ctx.config.realtime_port;
-    if let Err(err) = serve(ctx, port).await {
+    if let Err(err) = serve(ctx).await {
         tracing::error!(error = %err, "realtime node stopped");
         std::process::exit(1);
     }
 }
 
-async fn serve(ctx: AppContext, port: u16) -> std::io::Result<()> {
-    let (layer, io) = SocketIo::builder().with_state(ctx.clone()).build_layer();
-    io.ns("/chat", connect::on_connect.with(connect::authenticate));
+async fn serve(ctx: AppContext) -> std::io::Result<()> {
+    let node_id = ctx.config.realtime_node_id.clone();
+    let port = ctx.config.realtime_port;
+    if let Err(err) = realtime::restarted(&ctx, &node_id).await {
+        tracing::warn!(error = %err, "cannot clean up a previous run's connections");
+    }
+
+    let (layer, io) = SocketIo::builder()
+        .with_state(ctx.clone())
+        .with_state(NodeId(node_id.clone()))
+        .build_layer();
+    io.ns(NAMESPACE, connect::on_connect.with(connect::authenticate));
+
+    let position = fanout::Position::default();
+    tokio::spawn(fanout::run(
+        io.clone(),
+        ctx.clone(),
+        node_id.clone(),
+        position.clone(),
+    ));
+    tokio::spawn(heartbeat(ctx.clone(), node_id.clone()));
 
     let app = Router::new()
         .route("/health", get(health_check))
-        .with_state(ctx)
+        .with_state(ctx.clone())
         .layer(layer);
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port))).await?;
-    tracing::info!(port, "realtime node listening (socket.io namespace /chat)");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    tracing::info!(port, node = %node_id, "realtime node listening (socket.io namespace /chat)");
+    let shutdown_io = io.clone();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Disconnecting every socket runs the disconnect handlers: presence is updated.
+            shutdown_io.close().await;
+        })
+        .await;
+    position.save(&ctx, &node_id).await;
+    served
+}
+
+async fn heartbeat(ctx: AppContext, node_id: String) {
+    let mut every = tokio::time::interval(realtime::HEARTBEAT_INTERVAL);
+    loop {
+        every.tick().await;
+        if let Err(err) = realtime::heartbeat(&ctx, &node_id).await {
+            tracing::warn!(error = %err, "heartbeat failed");
+        }
+    }
 }
 
 async fn health_check(State(ctx): State<AppContext>) -> Health {

@@ -55,6 +55,11 @@ pub struct Config {
     pub log_format: LogFormat,
     pub auth_rate_limit: RateLimit,
     pub message_rate_limit: RateLimit,
+    /// This realtime node's name: its feed position and connections are stored under it, so a
+    /// restarted node resumes where it stopped. Default `realtime-<REALTIME_PORT>`.
+    pub realtime_node_id: String,
+    /// How long a starting realtime node lets clients reconnect before it replays what it missed.
+    pub realtime_resume_delay: Duration,
     /// Warnings found while loading (development fallbacks); logged once tracing is up.
     pub warnings: Vec<String>,
 }
@@ -150,6 +155,7 @@ impl Config {
             .filter(|origin| !origin.is_empty())
             .collect();
 
+        let realtime_port = number(&get, "REALTIME_PORT", 3002, 1..=65_535)?;
         Ok(Self {
             env,
             storage,
@@ -159,7 +165,10 @@ impl Config {
             jwt_refresh_expiration: duration(&get, "JWT_REFRESH_EXPIRATION", "7d")?,
             allowed_origins,
             port: number(&get, "PORT", 3000, 1..=65_535)?,
-            realtime_port: number(&get, "REALTIME_PORT", 3002, 1..=65_535)?,
+            realtime_port,
+            realtime_node_id: get("REALTIME_NODE_ID")
+                .unwrap_or_else(|| format!("realtime-{realtime_port}")),
+            realtime_resume_delay: duration(&get, "REALTIME_RESUME_DELAY", "2s")?,
             bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
             log_format,
             auth_rate_limit: RateLimit {

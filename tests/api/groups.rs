@@ -460,7 +460,10 @@ async fn group_messages_need_membership_and_read_receipts_collect_readers() {
         let again: Value = read(&bob).await.json().await.unwrap();
         assert_eq!(ids(&again["readBy"]), [bob.id.as_str()], "added once");
         let by_carol: Value = read(&carol).await.json().await.unwrap();
-        assert_eq!(ids(&by_carol["readBy"]), [bob.id.as_str(), carol.id.as_str()]);
+        assert_eq!(
+            ids(&by_carol["readBy"]),
+            [bob.id.as_str(), carol.id.as_str()]
+        );
 
         // A removed member can no longer send to or read the group.
         remove(&app, &alice, &group, &carol.id).await;

@@ -8,6 +8,7 @@ mod groups;
 mod health;
 mod messages;
 mod presence;
+mod realtime;
 mod routes;
 mod smoke;
 mod store_contract;

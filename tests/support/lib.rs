@@ -12,6 +12,8 @@ use shared::{config::Config, AppContext};
 use tempfile::TempDir;
 
 pub mod process;
+pub mod realtime;
+pub mod socket;
 
 pub const ACCESS_SECRET: &str = "test-access-secret-0123456789abcdef0123456789";
 pub const REFRESH_SECRET: &str = "test-refresh-secret-0123456789abcdef012345678";
@@ -112,6 +114,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub ctx: AppContext,
     pub backend: Backend,
+    /// The environment this app runs with (other processes on the same database use it too).
+    pub vars: HashMap<String, String>,
     _database: TestDatabase,
 }
 
@@ -151,6 +155,7 @@ pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> Te
         client: reqwest::Client::new(),
         ctx,
         backend: backend.clone(),
+        vars,
         _database: database,
     }
 }

@@ -38,6 +38,16 @@ impl Stack {
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
+    /// SIGKILL to the whole group, and wait for it to be gone.
+    pub fn kill_hard(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.wait();
+    }
+
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }

@@ -85,10 +85,21 @@ async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes,
 
 fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, AppError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    checked(serde_path_to_error::deserialize(deserializer))
+}
+
+/// A JSON value (a socket event's payload) read and validated exactly like a request body.
+pub fn from_value<T: DeserializeOwned + Validate>(value: serde_json::Value) -> Result<T, AppError> {
+    checked(serde_path_to_error::deserialize(value))
+}
+
+fn checked<T: Validate, E: std::fmt::Display + IsSyntax>(
+    result: Result<T, serde_path_to_error::Error<E>>,
+) -> Result<T, AppError> {
+    let value: T = result.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let message = if inner.is_syntax() || inner.is_eof() {
+        let message = if inner.is_syntax() {
             format!("Malformed JSON: {inner}")
         } else if path == "." || path.is_empty() {
             inner.to_string()
@@ -99,6 +110,17 @@ fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, AppError> {
     })?;
     value.validate().map_err(validation_error)?;
     Ok(value)
+}
+
+/// Tells malformed JSON from well-formed JSON of the wrong shape.
+trait IsSyntax {
+    fn is_syntax(&self) -> bool;
+}
+
+impl IsSyntax for serde_json::Error {
+    fn is_syntax(&self) -> bool {
+        serde_json::Error::is_syntax(self) || self.is_eof()
+    }
 }
 
 /// Every failing field, in field order, with the rule's message.

@@ -16,6 +16,6 @@ pub use app::{finish, MAX_BODY_BYTES};
 pub use client::ClientInfo;
 pub use json::{OptionalJson, ValidJson};
 pub use lambda::run_function;
-pub use path::parse_id;
+pub use path::{parse_id, parse_id_str};
 pub use query::ValidQuery;
 pub use routes::{Api, Route};

@@ -7,4 +7,5 @@ pub mod health;
 pub mod messages;
 pub mod presence;
 pub mod rate_limit;
+pub mod realtime;
 pub mod users;

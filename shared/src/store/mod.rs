@@ -192,6 +192,70 @@ pub enum Change {
     MessageUpdated(Message),
     /// Created, renamed, membership changed or deactivated; carries the group after it.
     GroupChanged(Group),
+    /// A user came online (first connection anywhere) or went offline (last one closed).
+    Presence(PresenceChange),
+    /// An ephemeral event (typing, calls, joins) for the sockets in a room, on every node.
+    Signal(Signal),
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceChange {
+    pub user_id: UserId,
+    pub is_online: bool,
+    #[serde(with = "crate::time::iso")]
+    pub last_seen: DateTime<Utc>,
+}
+
+/// `event` with `data` for every socket in `room`, except the sockets in `except`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Signal {
+    pub room: String,
+    pub event: String,
+    pub data: serde_json::Value,
+    #[serde(default)]
+    pub except: Option<String>,
+}
+
+/// What the realtime nodes keep in the database: socket connections (for presence across devices
+/// and nodes), ephemeral signals, and each node's position in the change feed.
+#[async_trait]
+pub trait RealtimeStore: Send + Sync {
+    async fn add_connection(
+        &self,
+        socket_id: &str,
+        node_id: &str,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn remove_connection(&self, socket_id: &str) -> StoreResult<()>;
+    /// Marks every connection of the node as alive at `now`.
+    async fn heartbeat(&self, node_id: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Removes the node's connections (a restart after a crash); returns their users.
+    async fn remove_node_connections(&self, node_id: &str) -> StoreResult<Vec<UserId>>;
+    /// Removes connections without a heartbeat since `alive_after` (crashed nodes); returns their
+    /// users.
+    async fn expire_connections(&self, alive_after: DateTime<Utc>) -> StoreResult<Vec<UserId>>;
+    /// Marks the user online; true (and a `Presence` change on the feed) only on a real transition.
+    async fn mark_online(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Marks the user offline with `lastSeen = now` when no connection of theirs is alive (heartbeat
+    /// after `alive_after`); the new `lastSeen` only on a real transition.
+    async fn mark_offline_if_gone(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        alive_after: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Puts an ephemeral event on the feed.
+    async fn publish_signal(&self, signal: Signal, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn load_feed_position(&self, node_id: &str) -> StoreResult<Option<String>>;
+    async fn save_feed_position(
+        &self,
+        node_id: &str,
+        position: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
 }
 
 /// One change and the feed position just after it (resume from there to get what follows).
@@ -253,7 +317,15 @@ pub trait RateLimitStore: Send + Sync {
 /// Everything the services need from a database.
 #[async_trait]
 pub trait Storage:
-    UserStore + SessionStore + RateLimitStore + MessageStore + GroupStore + ChangeFeed + Send + Sync
+    UserStore
+    + SessionStore
+    + RateLimitStore
+    + MessageStore
+    + GroupStore
+    + ChangeFeed
+    + RealtimeStore
+    + Send
+    + Sync
 {
     /// `"mongodb"` or `"sqlite"`, for the health check and logs.
     fn kind(&self) -> &'static str;

@@ -12,18 +12,29 @@ use mongodb::{
 
 use super::{
     groups::GroupDoc,
-    indexes::{GROUPS, MESSAGES},
+    indexes::{GROUPS, MESSAGES, SIGNALS, USERS},
     map_err,
     messages::MessageDoc,
+    realtime::SignalDoc,
+    users::UserDoc,
     MongoStore,
 };
 use crate::store::{Change, ChangeFeed, ChangeStream, FeedEvent, StoreError, StoreResult};
 
+/// Messages and groups (any write), signals (inserts), users (only `isOnline` updates).
 fn pipeline() -> Vec<Document> {
-    vec![doc! { "$match": {
-        "ns.coll": { "$in": [MESSAGES, GROUPS] },
-        "operationType": { "$in": ["insert", "update", "replace"] },
-    } }]
+    vec![doc! { "$match": { "$or": [
+        {
+            "ns.coll": { "$in": [MESSAGES, GROUPS] },
+            "operationType": { "$in": ["insert", "update", "replace"] },
+        },
+        { "ns.coll": SIGNALS, "operationType": "insert" },
+        {
+            "ns.coll": USERS,
+            "operationType": "update",
+            "updateDescription.updatedFields.isOnline": { "$exists": true },
+        },
+    ] } }]
 }
 
 fn encode(token: &ResumeToken) -> StoreResult<String> {
@@ -57,6 +68,16 @@ fn to_feed_event(event: ChangeStreamEvent<Document>) -> StoreResult<Option<FeedE
             bson::from_document::<GroupDoc>(document)
                 .map_err(decode_err)?
                 .into(),
+        ),
+        Some(USERS) => Change::Presence(
+            bson::from_document::<UserDoc>(document)
+                .map_err(decode_err)?
+                .presence(),
+        ),
+        Some(SIGNALS) => Change::Signal(
+            bson::from_document::<SignalDoc>(document)
+                .map_err(decode_err)?
+                .into_signal()?,
         ),
         _ => return Ok(None),
     };

@@ -17,6 +17,9 @@ pub(crate) const SESSIONS: &str = "sessions";
 pub(crate) const RATE_LIMITS: &str = "rateLimits";
 pub(crate) const MESSAGES: &str = "messages";
 pub(crate) const GROUPS: &str = "groups";
+pub(crate) const CONNECTIONS: &str = "connections";
+pub(crate) const SIGNALS: &str = "signals";
+pub(crate) const FEED_POSITIONS: &str = "feedPositions";
 pub(crate) const CLIENT_MESSAGE_ID_UNIQUE: &str = "messages_sender_clientMessageId_unique";
 pub(crate) const GROUP_NAME_UNIQUE: &str = "groups_groupNameLower_unique";
 
@@ -110,6 +113,21 @@ fn specs() -> Vec<Spec> {
         ),
         spec(GROUPS, "groups_createdBy", doc! { "createdBy": 1 }),
         spec(GROUPS, "groups_isActive", doc! { "isActive": 1 }),
+        spec(
+            CONNECTIONS,
+            "connections_userId_heartbeatAt",
+            doc! { "userId": 1, "heartbeatAt": 1 },
+        ),
+        spec(CONNECTIONS, "connections_nodeId", doc! { "nodeId": 1 }),
+        spec(
+            CONNECTIONS,
+            "connections_heartbeatAt",
+            doc! { "heartbeatAt": 1 },
+        ),
+        Spec {
+            expire_at_date: true,
+            ..spec(SIGNALS, "signals_expiresAt_ttl", doc! { "expiresAt": 1 })
+        },
     ]
 }
 

@@ -12,6 +12,7 @@ mod groups;
 mod indexes;
 mod messages;
 mod rate_limits;
+mod realtime;
 mod sessions;
 mod users;
 

@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 use super::{indexes::USERS, map_err, to_bson_time, MongoStore};
 use crate::{
     model::{search_key, NewUser, ProfilePatch, UserId, UserRecord},
-    store::{StoreResult, UserStore},
+    store::{PresenceChange, StoreResult, UserStore},
 };
 
 /// A `users` document, field for field.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct UserDoc {
+pub(crate) struct UserDoc {
     #[serde(rename = "_id")]
     id: ObjectId,
     username: String,
@@ -73,8 +73,19 @@ impl From<UserDoc> for UserRecord {
     }
 }
 
+impl UserDoc {
+    /// What a change of `isOnline` tells the realtime nodes.
+    pub(crate) fn presence(&self) -> PresenceChange {
+        PresenceChange {
+            user_id: UserId(self.id),
+            is_online: self.is_online,
+            last_seen: self.last_seen.to_chrono(),
+        }
+    }
+}
+
 impl MongoStore {
-    fn users(&self) -> Collection<UserDoc> {
+    pub(crate) fn users(&self) -> Collection<UserDoc> {
         self.database().collection(USERS)
     }
 }

@@ -16,6 +16,7 @@ mod feed;
 mod groups;
 mod messages;
 mod rate_limits;
+mod realtime;
 mod sessions;
 mod users;
 

@@ -102,3 +102,22 @@ CREATE TABLE IF NOT EXISTS events (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_created ON events (created_at);
+
+-- realtime: one row per connected socket, kept alive by its node's heartbeat
+CREATE TABLE IF NOT EXISTS connections (
+    socket_id    TEXT PRIMARY KEY,
+    node_id      TEXT NOT NULL,
+    user_id      TEXT NOT NULL,
+    connected_at TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS connections_user ON connections (user_id, heartbeat_at);
+CREATE INDEX IF NOT EXISTS connections_node ON connections (node_id);
+CREATE INDEX IF NOT EXISTS connections_heartbeat ON connections (heartbeat_at);
+
+-- each realtime node's position in the change feed, so a restart loses nothing
+CREATE TABLE IF NOT EXISTS feed_positions (
+    node_id    TEXT PRIMARY KEY,
+    position   TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
