@@ -38,11 +38,30 @@ pub enum AppError {
 }
 
 /// What a client is told: one sentence, or the list of validation failures.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ErrorMessage {
     One(String),
     Many(Vec<String>),
+}
+
+/// The one error body, for every failure of every route.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// The HTTP status, repeated.
+    #[schema(example = 400)]
+    pub status_code: u16,
+    /// The status's reason phrase.
+    #[schema(example = "Bad Request")]
+    pub error: String,
+    pub message: ErrorMessage,
+    #[schema(example = "/api/v1/auth/register")]
+    pub path: String,
+    #[schema(example = "2026-11-25T12:00:00.000Z")]
+    pub timestamp: String,
+    /// The `X-Request-Id` sent or generated; also in the request log.
+    pub request_id: String,
 }
 
 /// Carried on an error response so the shaping layer can write the body.

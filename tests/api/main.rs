@@ -3,6 +3,7 @@
 
 mod auth;
 mod change_feed;
+mod docs;
 mod errors;
 mod groups;
 mod health;
@@ -12,4 +13,5 @@ mod realtime;
 mod routes;
 mod smoke;
 mod store_contract;
+mod template;
 mod users;

@@ -28,6 +28,13 @@ pub fn router(ctx: AppContext) -> Router {
     shared::http::finish(routes(), ctx)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses((status = 201, description = "Registered and signed in", body = AuthResponse), shared::http::docs::ErrorResponses),
+)]
 async fn register(
     State(ctx): State<AppContext>,
     client: ClientInfo,
@@ -38,6 +45,13 @@ async fn register(
     Ok((StatusCode::CREATED, Json(response)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses((status = 200, description = "Signed in", body = AuthResponse), shared::http::docs::ErrorResponses),
+)]
 async fn login(
     State(ctx): State<AppContext>,
     client: ClientInfo,
@@ -47,6 +61,14 @@ async fn login(
     Ok(Json(auth::login(&ctx, input, &client).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "auth",
+    request_body = Option<RefreshRequest>,
+    responses((status = 200, description = "A new token pair; the old refresh token stops working", body = AuthResponse), shared::http::docs::ErrorResponses),
+    security((), ("bearer" = []))
+)]
 async fn refresh(
     State(ctx): State<AppContext>,
     client: ClientInfo,
@@ -62,6 +84,13 @@ async fn refresh(
     Ok(Json(auth::refresh(&ctx, token).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    responses((status = 200, description = "This session ended", body = MessageResponse), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn logout(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -71,3 +100,8 @@ async fn logout(
         message: "Logged out successfully".into(),
     }))
 }
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(register, login, refresh, logout))]
+pub struct Docs;

@@ -45,6 +45,14 @@ pub fn router(ctx: AppContext) -> Router {
     shared::http::finish(routes(), ctx)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/group",
+    tag = "groups",
+    request_body = CreateGroupRequest,
+    responses((status = 201, description = "Created", body = GroupView), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn create(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -56,6 +64,14 @@ async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/group/{groupId}",
+    tag = "groups",
+    params(("groupId" = String, Path)),
+    responses((status = 200, description = "The group with member profiles", body = GroupDetails), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn details(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -65,6 +81,15 @@ async fn details(
     Ok(Json(groups::details(&ctx, caller, group_id).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/chat/group/{groupId}",
+    tag = "groups",
+    params(("groupId" = String, Path)),
+    request_body = UpdateGroupRequest,
+    responses((status = 200, description = "Updated", body = GroupView), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn update(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -75,6 +100,14 @@ async fn update(
     Ok(Json(groups::update(&ctx, caller, group_id, input).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/chat/group/{groupId}",
+    tag = "groups",
+    params(("groupId" = String, Path)),
+    responses((status = 200, description = "Deleted (soft)", body = MessageResponse), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn deactivate(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -87,6 +120,15 @@ async fn deactivate(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/group/{groupId}/member",
+    tag = "groups",
+    params(("groupId" = String, Path)),
+    request_body = AddMemberRequest,
+    responses((status = 200, description = "Member added", body = GroupView), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn add_member(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -99,6 +141,14 @@ async fn add_member(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/chat/group/{groupId}/member/{userId}",
+    tag = "groups",
+    params(("groupId" = String, Path), ("userId" = String, Path)),
+    responses((status = 200, description = "Member removed", body = GroupView), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn remove_member(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -111,6 +161,14 @@ async fn remove_member(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/user/{userId}/groups",
+    tag = "groups",
+    params(("userId" = String, Path)),
+    responses((status = 200, description = "Your active groups", body = Vec<GroupView>), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn of_user(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -120,6 +178,14 @@ async fn of_user(
     Ok(Json(groups::of_user(&ctx, caller, user_id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/group-rooms/{userId}",
+    tag = "groups",
+    params(("userId" = String, Path)),
+    responses((status = 200, description = "Your groups with latest message and unread count", body = Vec<GroupRoom>), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn rooms(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -129,6 +195,14 @@ async fn rooms(
     Ok(Json(groups::rooms(&ctx, caller, user_id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/groups/search",
+    tag = "groups",
+    params(GroupSearchQuery),
+    responses((status = 200, description = "Up to 20 active groups", body = Vec<GroupSummary>), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn search(
     State(ctx): State<AppContext>,
     _caller: CurrentUser,
@@ -136,3 +210,18 @@ async fn search(
 ) -> Result<Json<Vec<GroupSummary>>, AppError> {
     Ok(Json(groups::search(&ctx, &query.q).await?))
 }
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    create,
+    details,
+    update,
+    deactivate,
+    add_member,
+    remove_member,
+    of_user,
+    rooms,
+    search
+))]
+pub struct Docs;

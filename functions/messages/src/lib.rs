@@ -33,6 +33,14 @@ pub fn router(ctx: AppContext) -> Router {
     shared::http::finish(routes(), ctx)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/message",
+    tag = "messages",
+    request_body = CreateMessageRequest,
+    responses((status = 201, description = "Stored", body = Message), (status = 200, description = "A repeated clientMessageId: the stored message", body = Message), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 /// 201 with the new message; 200 with the stored one when `clientMessageId` repeats.
 async fn create(
     State(ctx): State<AppContext>,
@@ -48,6 +56,14 @@ async fn create(
     Ok((status, Json(sent.message)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/messages/fetch",
+    tag = "messages",
+    request_body = FetchMessagesRequest,
+    responses((status = 200, description = "One page of a conversation", body = MessagePage), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn fetch(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -56,6 +72,15 @@ async fn fetch(
     Ok(Json(messages::fetch(&ctx, caller, input).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/chat/message/{messageId}/status",
+    tag = "messages",
+    params(("messageId" = String, Path)),
+    request_body = UpdateStatusRequest,
+    responses((status = 200, description = "The message after the change", body = Message), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn update_status(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -67,6 +92,14 @@ async fn update_status(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/messages/undelivered/{userId}/{partnerId}",
+    tag = "messages",
+    params(("userId" = String, Path), ("partnerId" = String, Path)),
+    responses((status = 200, description = "Messages from the partner still SENT", body = Vec<Message>), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn undelivered(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -78,3 +111,8 @@ async fn undelivered(
         messages::undelivered(&ctx, caller, user_id, partner_id).await?,
     ))
 }
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, fetch, update_status, undelivered))]
+pub struct Docs;

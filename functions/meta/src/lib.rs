@@ -1,15 +1,32 @@
-//! The `meta` function: the health check at `/` (and every path no other function owns, so unknown
-//! routes get the API's own 404 shape).
+//! The `meta` function: the health check at `/`, the OpenAPI document and Swagger UI under
+//! `/api/docs`, and every path no other function owns (so unknown routes get the API's own 404).
 
-use axum::{extract::State, Router};
-use shared::{
-    http::Api,
-    service::health::{self, Health},
-    AppContext,
+use std::sync::{Arc, OnceLock};
+
+use axum::{
+    extract::{Path, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    Router,
 };
+use shared::{
+    error::ErrorBody,
+    http::{docs::BearerAuth, Api},
+    service::health::{self, Health},
+    AppContext, AppError,
+};
+use utoipa::OpenApi;
+
+pub const DOCS: &str = "/api/docs";
+pub const OPENAPI_JSON: &str = "/api/docs/openapi.json";
 
 pub fn api() -> Api {
-    Api::new().get("/", health_check)
+    Api::new()
+        .get("/", health_check)
+        .get(OPENAPI_JSON, openapi_json)
+        .get(DOCS, docs_redirect)
+        .get("/api/docs/", docs_index)
+        .get("/api/docs/{*file}", docs_file)
 }
 
 pub fn routes() -> Router<AppContext> {
@@ -20,6 +37,96 @@ pub fn router(ctx: AppContext) -> Router {
     shared::http::finish(routes(), ctx)
 }
 
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "meta",
+    responses((status = 200, description = "The database answers", body = Health), (status = 503, description = "The database does not answer", body = Health)),
+)]
 async fn health_check(State(ctx): State<AppContext>) -> Health {
     health::check(&ctx).await
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Chat backend API",
+        description = "REST API of the realtime chat backend. Every failure answers with the one error \
+                       body (ErrorBody). Realtime events are served by the socket.io node (namespace \
+                       /chat); see the README.",
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "auth", description = "Register, log in, refresh, log out"),
+        (name = "users", description = "Profiles, discovery, password and sessions"),
+        (name = "messages", description = "Sending, history and status"),
+        (name = "groups", description = "Groups, membership and group rooms"),
+        (name = "presence", description = "Last seen, online status, receipts in bulk, private rooms"),
+        (name = "meta", description = "Health"),
+    ),
+    paths(health_check)
+)]
+struct ApiDoc;
+
+/// The whole API's document, generated from the handlers and DTOs of every function.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc.merge(auth::Docs::openapi());
+    doc.merge(users::Docs::openapi());
+    doc.merge(messages::Docs::openapi());
+    doc.merge(groups::Docs::openapi());
+    doc.merge(presence::Docs::openapi());
+    doc
+}
+
+fn openapi_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| openapi().to_json().unwrap_or_default())
+}
+
+async fn openapi_json() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        openapi_text(),
+    )
+        .into_response()
+}
+
+async fn docs_redirect() -> Redirect {
+    Redirect::permanent("/api/docs/")
+}
+
+async fn docs_index() -> Result<Response, AppError> {
+    swagger_file("")
+}
+
+async fn docs_file(Path(file): Path<String>) -> Result<Response, AppError> {
+    swagger_file(&file)
+}
+
+/// Swagger UI's files come from the utoipa-swagger-ui crate (vendored: nothing is downloaded).
+fn swagger_file(file: &str) -> Result<Response, AppError> {
+    static CONFIG: OnceLock<Arc<utoipa_swagger_ui::Config<'static>>> = OnceLock::new();
+    let config = CONFIG
+        .get_or_init(|| Arc::new(utoipa_swagger_ui::Config::from(OPENAPI_JSON)))
+        .clone();
+    match utoipa_swagger_ui::serve(file, config) {
+        Ok(Some(found)) => {
+            let content_type = HeaderValue::from_str(&found.content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            Ok((
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, content_type)],
+                found.bytes.to_vec(),
+            )
+                .into_response())
+        }
+        Ok(None) => Err(AppError::not_found(format!("Cannot GET /api/docs/{file}"))),
+        Err(err) => Err(AppError::internal(err)),
+    }
 }

@@ -40,6 +40,14 @@ pub fn router(ctx: AppContext) -> Router {
     shared::http::finish(routes(), ctx)
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/chat/user/{userId}/last-seen",
+    tag = "presence",
+    params(("userId" = String, Path)),
+    responses((status = 200, description = "Updated to now", body = LastSeen), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn touch_last_seen(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -51,6 +59,14 @@ async fn touch_last_seen(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/user/{userId}/last-seen",
+    tag = "presence",
+    params(("userId" = String, Path)),
+    responses((status = 200, description = "When the user was last seen", body = LastSeen), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn last_seen(
     State(ctx): State<AppContext>,
     _caller: CurrentUser,
@@ -60,6 +76,14 @@ async fn last_seen(
     Ok(Json(presence::last_seen(&ctx, user_id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/user/{userId}/online-status",
+    tag = "presence",
+    params(("userId" = String, Path)),
+    responses((status = 200, description = "Online now?", body = OnlineStatus), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn online_status(
     State(ctx): State<AppContext>,
     _caller: CurrentUser,
@@ -82,6 +106,14 @@ async fn mark(
     Ok(Json(ModifiedCount { modified_count }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/chat/messages/delivered/{userId}/{partnerId}",
+    tag = "presence",
+    params(("userId" = String, Path), ("partnerId" = String, Path)),
+    responses((status = 200, description = "How many moved to DELIVERED", body = ModifiedCount), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn mark_delivered(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -90,6 +122,14 @@ async fn mark_delivered(
     mark(ctx, caller, ids, MessageStatus::Delivered).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/chat/messages/read/{userId}/{partnerId}",
+    tag = "presence",
+    params(("userId" = String, Path), ("partnerId" = String, Path)),
+    responses((status = 200, description = "How many moved to READ", body = ModifiedCount), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn mark_read(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -98,6 +138,14 @@ async fn mark_read(
     mark(ctx, caller, ids, MessageStatus::Read).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/rooms/{userId}",
+    tag = "presence",
+    params(("userId" = String, Path)),
+    responses((status = 200, description = "Your private conversations", body = Vec<PrivateRoom>), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn rooms(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -106,3 +154,15 @@ async fn rooms(
     let user_id = parse_id("userId", &user_id)?;
     Ok(Json(presence::private_rooms(&ctx, caller, user_id).await?))
 }
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    touch_last_seen,
+    last_seen,
+    online_status,
+    mark_delivered,
+    mark_read,
+    rooms
+))]
+pub struct Docs;

@@ -36,10 +36,25 @@ pub fn router(ctx: AppContext) -> Router {
     shared::http::finish(routes(), ctx)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me",
+    tag = "users",
+    responses((status = 200, description = "Your profile", body = User), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn me(State(ctx): State<AppContext>, caller: CurrentUser) -> Result<Json<User>, AppError> {
     Ok(Json(users::me(&ctx, caller).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/me",
+    tag = "users",
+    request_body = UpdateProfileRequest,
+    responses((status = 200, description = "The updated profile", body = User), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn update_me(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -48,6 +63,14 @@ async fn update_me(
     Ok(Json(users::update_me(&ctx, caller, input).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{userId}",
+    tag = "users",
+    params(("userId" = String, Path)),
+    responses((status = 200, description = "A public profile", body = PublicUser), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn profile(
     State(ctx): State<AppContext>,
     _caller: CurrentUser,
@@ -57,6 +80,14 @@ async fn profile(
     Ok(Json(users::profile(&ctx, user_id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/search",
+    tag = "users",
+    params(SearchQuery),
+    responses((status = 200, description = "Up to 20 users", body = Vec<PublicUser>), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn search(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -65,6 +96,14 @@ async fn search(
     Ok(Json(users::search(&ctx, caller, &query.q).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/me/password",
+    tag = "users",
+    request_body = ChangePasswordRequest,
+    responses((status = 200, description = "Changed; other sessions ended", body = MessageResponse), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn change_password(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -76,6 +115,13 @@ async fn change_password(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me/sessions",
+    tag = "users",
+    responses((status = 200, description = "Your live sessions", body = Vec<SessionView>), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn sessions(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -83,6 +129,14 @@ async fn sessions(
     Ok(Json(users::sessions(&ctx, caller).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/me/sessions/{sessionId}",
+    tag = "users",
+    params(("sessionId" = String, Path)),
+    responses((status = 200, description = "Session ended", body = MessageResponse), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
 async fn end_session(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
@@ -94,3 +148,8 @@ async fn end_session(
         message: "Session ended".into(),
     }))
 }
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(me, update_me, change_password, sessions, end_session, search, profile))]
+pub struct Docs;

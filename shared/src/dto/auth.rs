@@ -3,7 +3,7 @@ use validator::Validate;
 
 use crate::model::User;
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterRequest {
     #[validate(custom(function = "super::rules::username"))]
@@ -32,7 +32,7 @@ pub struct RegisterRequest {
     pub avatar: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(
@@ -45,7 +45,7 @@ pub struct LoginRequest {
 }
 
 /// The refresh token may come in this body or as `Authorization: Bearer <refreshToken>`.
-#[derive(Debug, Default, Deserialize, Validate)]
+#[derive(Debug, Default, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(length(
@@ -56,7 +56,7 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthResponse {
     pub access_token: String,
@@ -64,7 +64,7 @@ pub struct AuthResponse {
     pub user: User,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MessageResponse {
     pub message: String,
 }

@@ -10,7 +10,7 @@ pub const MAX_MESSAGE_CHARS: u64 = 5_000;
 
 /// `POST /chat/message` (and the socket's `sendMessage.messageData`). `sender` and `messageId` come
 /// from the server; a `chatRoomId` sent by the client is ignored (the server derives it).
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateMessageRequest {
     #[validate(length(max = 200, message = "chatRoomId must be at most 200 characters"))]
@@ -44,7 +44,7 @@ pub struct CreateMessageRequest {
 
 /// `POST /chat/messages/fetch`: one conversation (a partner, or a group), newest first by page, or
 /// from a cursor: `before` pages back, `after` catches up (oldest first).
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FetchMessagesRequest {
     pub current_user_id: Option<UserId>,
@@ -61,7 +61,7 @@ pub struct FetchMessagesRequest {
     pub after: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessagePage {
     pub messages: Vec<Message>,
@@ -72,21 +72,21 @@ pub struct MessagePage {
 }
 
 /// `PUT /chat/message/:messageId/status`.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateStatusRequest {
     pub status: MessageStatus,
 }
 
 /// Bulk status changes answer how many messages moved.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModifiedCount {
     pub modified_count: u64,
 }
 
 /// A private conversation in the rooms list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrivateRoom {
     pub chat_room_id: String,
@@ -96,7 +96,7 @@ pub struct PrivateRoom {
 }
 
 /// A group in the group rooms list (groups without messages have `lastMessage: null`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupRoom {
     pub chat_room_id: String,

@@ -8,7 +8,7 @@ use crate::model::{Group, GroupId, PublicUser, UserId};
 
 pub const MAX_GROUP_MEMBERS: usize = 1_000;
 
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateGroupRequest {
     #[validate(custom(function = "super::rules::group_name"))]
@@ -27,7 +27,7 @@ pub struct CreateGroupRequest {
 
 /// `PUT /chat/group/:groupId`: fields left out are kept; `null` clears description or avatar.
 /// `admins` (members only, at least one) hands the admin role over.
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateGroupRequest {
     #[validate(custom(function = "super::rules::group_name"))]
@@ -45,21 +45,23 @@ pub struct UpdateGroupRequest {
     pub admins: Option<Vec<UserId>>,
 }
 
-#[derive(Debug, Clone, Deserialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddMemberRequest {
     pub user_id: UserId,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct GroupSearchQuery {
+    /// Part of a group name (case-insensitive, literal).
     #[validate(length(min = 1, max = 100, message = "q must be 1 to 100 characters"))]
     pub q: String,
 }
 
 /// A group as its members see it; `groupId` repeats `_id` as the seed's clients expect.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupView {
     #[serde(rename = "_id")]
@@ -97,7 +99,7 @@ impl From<Group> for GroupView {
 }
 
 /// `GET /chat/group/:groupId`: the group with its members' public profiles.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupDetails {
     #[serde(flatten)]
@@ -106,7 +108,7 @@ pub struct GroupDetails {
 }
 
 /// What anyone may see of a group (search results, room lists): no member list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupSummary {
     #[serde(rename = "_id")]

@@ -3,7 +3,7 @@ use serde::Serialize;
 
 use crate::model::UserId;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LastSeen {
     pub user_id: UserId,
@@ -11,7 +11,7 @@ pub struct LastSeen {
     pub last_seen: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OnlineStatus {
     pub user_id: UserId,

@@ -5,7 +5,7 @@ use validator::Validate;
 use crate::model::{Session, SessionId};
 
 /// `PATCH /users/me`: fields left out are kept; `null` clears firstName, lastName or avatar.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateProfileRequest {
     #[validate(custom(function = "super::rules::username"))]
@@ -39,7 +39,7 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     #[validate(length(
@@ -55,15 +55,17 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// Prefix of a username, first name or last name (case-insensitive).
     #[validate(length(min = 1, max = 50, message = "q must be 1 to 50 characters"))]
     pub q: String,
 }
 
 /// One of the caller's sessions (a logged-in device).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
     pub id: SessionId,

@@ -2,11 +2,9 @@
 //! `AppError`, an extractor, the 404/405 fallbacks, a layer):
 //! `{statusCode, error, message, path, timestamp, requestId}`.
 
+use crate::error::{ErrorBody, ErrorDetails, ErrorMessage};
 use axum::{body::Body, extract::Request, middleware::Next, response::Response};
 use http::{header, HeaderValue};
-use serde_json::json;
-
-use crate::error::{ErrorDetails, ErrorMessage};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -30,15 +28,15 @@ pub async fn error_shape(request: Request, next: Next) -> Response {
         .remove::<ErrorDetails>()
         .map(|ErrorDetails(message)| message)
         .unwrap_or_else(|| ErrorMessage::One(reason.to_owned()));
-    let body = json!({
-        "statusCode": status.as_u16(),
-        "error": reason,
-        "message": message,
-        "path": path,
-        "timestamp": crate::time::to_iso(&crate::time::now()),
-        "requestId": request_id,
-    })
-    .to_string();
+    let body = ErrorBody {
+        status_code: status.as_u16(),
+        error: reason.to_owned(),
+        message,
+        path,
+        timestamp: crate::time::to_iso(&crate::time::now()),
+        request_id,
+    };
+    let body = serde_json::to_string(&body).unwrap_or_default();
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod client;
+pub mod docs;
 pub mod error_shape;
 pub mod json;
 pub mod lambda;

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{GroupId, MessageOid, UserId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ChatType {
     Private,
@@ -20,7 +20,9 @@ impl ChatType {
 }
 
 /// SENT → DELIVERED → READ; a status never moves back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum MessageStatus {
     Sent,
@@ -62,7 +64,7 @@ impl MessageStatus {
 }
 
 /// A message as stored and as the API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     #[serde(rename = "_id")]

@@ -51,7 +51,7 @@ impl NewUser {
 }
 
 /// The caller's own account as the API returns it (`_id` and `id` both, as Mongoose clients expect).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     #[serde(rename = "_id")]
@@ -90,7 +90,7 @@ impl From<&UserRecord> for User {
 }
 
 /// What anyone else may see of a user: no email, no secrets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicUser {
     #[serde(rename = "_id")]

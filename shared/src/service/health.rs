@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::AppContext;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: &'static str,
     pub database: &'static str,

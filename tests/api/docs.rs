@@ -1,0 +1,172 @@
+//! The OpenAPI document and Swagger UI: generated from the code, complete, and usable in a browser.
+
+use std::collections::BTreeSet;
+
+use chat_tests::{functions, process::repo_root, spawn_app, Backend};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+fn normalize(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "{}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The docs describe the API, not themselves.
+fn is_docs_route(path: &str) -> bool {
+    path.starts_with("/api/docs")
+}
+
+#[tokio::test]
+async fn the_document_lists_every_route_and_only_those() {
+    let app = spawn_app(&Backend::Sqlite).await;
+    let response = app.get("/api/docs/openapi.json").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: Value = response.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                documented.insert((method.to_uppercase(), normalize(path)));
+            }
+        }
+    }
+    let served: BTreeSet<(String, String)> = functions()
+        .iter()
+        .flat_map(|(_, api)| api.table().to_vec())
+        .filter(|route| !is_docs_route(route.path))
+        .map(|route| (route.method.to_string(), normalize(route.path)))
+        .collect();
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not documented: {undocumented:?}"
+    );
+    assert!(
+        unserved.is_empty(),
+        "documented but not served: {unserved:?}"
+    );
+
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    let send = &doc["paths"]["/api/v1/chat/message"]["post"];
+    assert_eq!(send["security"][0]["bearer"], serde_json::json!([]));
+    assert!(
+        send["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap()
+            .ends_with("CreateMessageRequest")
+    );
+    assert!(
+        send["responses"]["429"].is_object(),
+        "errors are documented"
+    );
+    let register = &doc["paths"]["/api/v1/auth/register"]["post"];
+    assert!(register.get("security").is_none(), "register is public");
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_vendored_assets() {
+    let app = spawn_app(&Backend::Sqlite).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let redirect = client.get(app.url("/api/docs")).send().await.unwrap();
+    assert!(redirect.status().is_redirection());
+    assert_eq!(redirect.headers()["location"], "/api/docs/");
+    let index = client.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(index.status(), StatusCode::OK);
+    assert!(index.text().await.unwrap().contains("swagger-ui"));
+    let init = client
+        .get(app.url("/api/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap();
+    assert!(init
+        .text()
+        .await
+        .unwrap()
+        .contains("/api/docs/openapi.json"));
+    let missing = client
+        .get(app.url("/api/docs/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn swagger_ui_lists_the_operations_in_a_real_browser() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|path| std::path::Path::new(path).exists())
+        .expect(
+            "Chromium is needed for this test: run scripts/setup.sh (apt-get install chromium)",
+        );
+    let app = spawn_app(&Backend::Sqlite).await;
+    let profile = tempfile::tempdir().unwrap();
+    let screenshot = repo_root().join("target").join("swagger-ui.png");
+    let url = app.url("/api/docs/");
+    let browse = |extra: Vec<String>| {
+        let mut args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+            "--virtual-time-budget=20000".into(),
+            "--window-size=1280,2000".into(),
+        ];
+        args.extend(extra);
+        args.push(url.clone());
+        tokio::process::Command::new(chromium).args(args).output()
+    };
+    let dom = browse(vec!["--dump-dom".into()])
+        .await
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("opblock"),
+        "Swagger UI rendered no operations:\n{}",
+        &dom[..dom.len().min(2000)]
+    );
+    for operation in [
+        "/api/v1/auth/register",
+        "/api/v1/chat/message",
+        "/api/v1/chat/group-rooms/",
+    ] {
+        assert!(dom.contains(operation), "{operation} is not listed");
+    }
+    let shot = browse(vec![format!("--screenshot={}", screenshot.display())])
+        .await
+        .expect("chromium runs");
+    assert!(shot.status.success() || screenshot.exists());
+    assert!(
+        screenshot.exists(),
+        "screenshot saved at {}",
+        screenshot.display()
+    );
+}
