@@ -9,6 +9,7 @@ use std::{
 use futures_util::StreamExt;
 use serde_json::json;
 use shared::{
+    apigw::Gateway,
     model::{group_room_id, ChatType},
     service::realtime::user_room,
     store::Change,
@@ -51,7 +52,13 @@ impl Position {
 }
 
 /// Reads the feed forever, from the saved position (or from now on a first start).
-pub async fn run(io: SocketIo, ctx: AppContext, node_id: String, position: Position) {
+pub async fn run(
+    io: SocketIo,
+    ctx: AppContext,
+    node_id: String,
+    position: Position,
+    gateway: Option<Gateway>,
+) {
     // Where to start is decided now; delivery waits a moment so reconnecting clients are back.
     let start = match ctx.store.load_feed_position(&node_id).await {
         Ok(Some(saved)) => Some(saved),
@@ -78,7 +85,10 @@ pub async fn run(io: SocketIo, ctx: AppContext, node_id: String, position: Posit
         while let Some(item) = stream.next().await {
             match item {
                 Ok(event) => {
-                    apply(&io, event.change).await;
+                    apply(&io, &event.change).await;
+                    if let Some(gateway) = &gateway {
+                        crate::apigw::deliver(&ctx, gateway, &event.change).await;
+                    }
                     position.set(event.position);
                 }
                 Err(err) => {
@@ -104,7 +114,7 @@ async fn save_periodically(ctx: AppContext, node_id: String, position: Position)
 }
 
 /// Emits one change to the sockets of this node that should see it.
-pub async fn apply(io: &SocketIo, change: Change) {
+pub async fn apply(io: &SocketIo, change: &Change) {
     let Some(chat) = io.of(NAMESPACE) else {
         return;
     };
@@ -154,8 +164,8 @@ pub async fn apply(io: &SocketIo, change: Change) {
             chat.emit("userOffline", &data).await
         }
         Change::Signal(signal) => {
-            let mut target = chat.to(signal.room);
-            if let Some(except) = signal.except {
+            let mut target = chat.to(signal.room.clone());
+            if let Some(except) = signal.except.clone() {
                 target = target.except(except);
             }
             target.emit(&signal.event, &signal.data).await

@@ -4,6 +4,7 @@
 //! server event (messages, status, presence, typing, calls) comes from the change feed, so REST and
 //! socket sends behave the same and several nodes can serve side by side.
 
+mod apigw;
 mod connect;
 mod events;
 mod fanout;
@@ -55,11 +56,22 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     io.ns(NAMESPACE, connect::on_connect.with(connect::authenticate));
 
     let position = fanout::Position::default();
+    let gateway = match &ctx.config.apigw_ws_endpoint {
+        Some(endpoint) => {
+            tracing::info!(
+                endpoint,
+                "also delivering to API Gateway WebSocket connections"
+            );
+            Some(shared::apigw::Gateway::from_environment(endpoint).await)
+        }
+        None => None,
+    };
     tokio::spawn(fanout::run(
         io.clone(),
         ctx.clone(),
         node_id.clone(),
         position.clone(),
+        gateway,
     ));
     tokio::spawn(heartbeat(ctx.clone(), node_id.clone()));
 

@@ -60,6 +60,9 @@ pub struct Config {
     pub realtime_node_id: String,
     /// How long a starting realtime node lets clients reconnect before it replays what it missed.
     pub realtime_resume_delay: Duration,
+    /// The API Gateway WebSocket management endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`).
+    /// When set, the realtime node also fans out to API Gateway connections. Unset: that path is off.
+    pub apigw_ws_endpoint: Option<String>,
     /// Warnings found while loading (development fallbacks); logged once tracing is up.
     pub warnings: Vec<String>,
 }
@@ -169,6 +172,7 @@ impl Config {
             realtime_node_id: get("REALTIME_NODE_ID")
                 .unwrap_or_else(|| format!("realtime-{realtime_port}")),
             realtime_resume_delay: duration(&get, "REALTIME_RESUME_DELAY", "2s")?,
+            apigw_ws_endpoint: get("APIGW_WS_ENDPOINT"),
             bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
             log_format,
             auth_rate_limit: RateLimit {

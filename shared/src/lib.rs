@@ -2,6 +2,7 @@
 //! MongoDB and embedded SQLite adapters, authentication, the one error type, the HTTP layers and the
 //! domain services that hold every rule.
 
+pub mod apigw;
 pub mod auth;
 pub mod config;
 pub mod context;

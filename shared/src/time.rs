@@ -8,6 +8,11 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
 }
 
+/// A span of whole seconds, for lifetimes computed from constants.
+pub fn seconds(count: i64) -> chrono::Duration {
+    chrono::Duration::try_seconds(count).unwrap_or(chrono::Duration::zero())
+}
+
 /// `2026-01-31T12:00:00.000Z`: sorts lexically in time order, which the SQLite adapter relies on.
 pub fn to_iso(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)

@@ -1,6 +1,7 @@
 //! One test binary, a module per feature. Every test talks HTTP to a real listening server backed by
 //! a real database (SQLite always; MongoDB too when TEST_MONGO_URI is set).
 
+mod apigw;
 mod auth;
 mod change_feed;
 mod docs;

@@ -32,6 +32,7 @@ pub fn binary() -> PathBuf {
 pub struct RealtimeNode {
     pub port: u16,
     pub node_id: String,
+    extra: Vec<(String, String)>,
     stack: Option<Stack>,
     log_dir: tempfile::TempDir,
 }
@@ -45,10 +46,24 @@ impl RealtimeNode {
 
     /// Starts (or restarts) a node with a given port and name.
     pub async fn start_as(app: &TestApp, port: u16, node_id: &str) -> Self {
+        Self::start_with(app, port, node_id, &[]).await
+    }
+
+    /// Starts a node with extra environment variables.
+    pub async fn start_with(
+        app: &TestApp,
+        port: u16,
+        node_id: &str,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let log_dir = tempfile::tempdir().expect("log dir");
         let mut node = Self {
             port,
             node_id: node_id.to_owned(),
+            extra: extra
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             stack: None,
             log_dir,
         };
@@ -64,6 +79,7 @@ impl RealtimeNode {
             ("REALTIME_RESUME_DELAY".into(), "2s".into()),
             ("RUST_LOG".into(), "info".into()),
         ]);
+        vars.extend(self.extra.iter().cloned());
         let log = self.log_dir.path().join(format!("node-{}.log", uuid_ish()));
         let mut stack = Stack::start(binary().to_str().expect("path"), &[], &vars, log);
         let health = format!("http://127.0.0.1:{}/health", self.port);

@@ -247,6 +247,27 @@ pub trait RealtimeStore: Send + Sync {
         now: DateTime<Utc>,
         alive_after: DateTime<Utc>,
     ) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Records an API Gateway WebSocket connection of `user`, valid until `expires_at`.
+    async fn add_ws_connection(
+        &self,
+        connection_id: &str,
+        user: UserId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn remove_ws_connection(&self, connection_id: &str) -> StoreResult<()>;
+    /// The user of a live API Gateway connection.
+    async fn ws_connection_user(
+        &self,
+        connection_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserId>>;
+    /// Live API Gateway connections `(connectionId, user)` of `users` (of everyone when `None`).
+    async fn ws_connections(
+        &self,
+        users: Option<&[UserId]>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(String, UserId)>>;
     /// Puts an ephemeral event on the feed.
     async fn publish_signal(&self, signal: Signal, now: DateTime<Utc>) -> StoreResult<()>;
     async fn load_feed_position(&self, node_id: &str) -> StoreResult<Option<String>>;

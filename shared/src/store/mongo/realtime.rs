@@ -6,7 +6,7 @@ use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    indexes::{CONNECTIONS, FEED_POSITIONS, SIGNALS},
+    indexes::{CONNECTIONS, FEED_POSITIONS, SIGNALS, WS_CONNECTIONS},
     map_err, to_bson_time, MongoStore,
 };
 use crate::{
@@ -52,6 +52,17 @@ impl SignalDoc {
             except: self.except,
         })
     }
+}
+
+/// An API Gateway WebSocket connection; the TTL index on `expiresAt` drops it when it expires.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WsConnectionDoc {
+    #[serde(rename = "_id")]
+    connection_id: String,
+    user_id: ObjectId,
+    connected_at: bson::DateTime,
+    expires_at: bson::DateTime,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -188,6 +199,77 @@ impl RealtimeStore for MongoStore {
             self.mark_online(user, now).await?;
         }
         Ok(Some(now))
+    }
+
+    async fn add_ws_connection(
+        &self,
+        connection_id: &str,
+        user: UserId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let doc = WsConnectionDoc {
+            connection_id: connection_id.to_owned(),
+            user_id: user.0,
+            connected_at: to_bson_time(&now),
+            expires_at: to_bson_time(&expires_at),
+        };
+        self.database()
+            .collection::<WsConnectionDoc>(WS_CONNECTIONS)
+            .replace_one(doc! { "_id": connection_id }, doc)
+            .upsert(true)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn remove_ws_connection(&self, connection_id: &str) -> StoreResult<()> {
+        self.database()
+            .collection::<WsConnectionDoc>(WS_CONNECTIONS)
+            .delete_one(doc! { "_id": connection_id })
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn ws_connection_user(
+        &self,
+        connection_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserId>> {
+        let found = self
+            .database()
+            .collection::<WsConnectionDoc>(WS_CONNECTIONS)
+            .find_one(doc! { "_id": connection_id, "expiresAt": { "$gt": to_bson_time(&now) } })
+            .await
+            .map_err(map_err)?;
+        Ok(found.map(|doc| UserId(doc.user_id)))
+    }
+
+    async fn ws_connections(
+        &self,
+        users: Option<&[UserId]>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(String, UserId)>> {
+        let mut filter = doc! { "expiresAt": { "$gt": to_bson_time(&now) } };
+        if let Some(users) = users {
+            let ids: Vec<ObjectId> = users.iter().map(|user| user.0).collect();
+            filter.insert("userId", doc! { "$in": ids });
+        }
+        let found: Vec<WsConnectionDoc> = self
+            .database()
+            .collection::<WsConnectionDoc>(WS_CONNECTIONS)
+            .find(filter)
+            .sort(doc! { "_id": 1 })
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        Ok(found
+            .into_iter()
+            .map(|doc| (doc.connection_id, UserId(doc.user_id)))
+            .collect())
     }
 
     async fn publish_signal(&self, signal: Signal, now: DateTime<Utc>) -> StoreResult<()> {

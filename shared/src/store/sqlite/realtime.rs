@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{feed::record, map_err, parse_column, SqliteStore};
+use super::{feed::record, map_err, parse_column, placeholders, SqliteStore};
 use crate::{
     model::UserId,
     store::{Change, PresenceChange, RealtimeStore, Signal, StoreResult},
@@ -134,6 +134,84 @@ impl RealtimeStore for SqliteStore {
         record(&mut tx, &change, now).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(Some(now))
+    }
+
+    async fn add_ws_connection(
+        &self,
+        connection_id: &str,
+        user: UserId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM ws_connections WHERE expires_at <= ?")
+            .bind(to_iso(&now))
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO ws_connections (connection_id, user_id, connected_at, expires_at) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(connection_id)
+        .bind(user.to_hex())
+        .bind(to_iso(&now))
+        .bind(to_iso(&expires_at))
+        .execute(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn remove_ws_connection(&self, connection_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM ws_connections WHERE connection_id = ?")
+            .bind(connection_id)
+            .execute(self.pool())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn ws_connection_user(
+        &self,
+        connection_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserId>> {
+        let user: Option<String> = sqlx::query_scalar(
+            "SELECT user_id FROM ws_connections WHERE connection_id = ? AND expires_at > ?",
+        )
+        .bind(connection_id)
+        .bind(to_iso(&now))
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map_err)?;
+        user.map(|id| parse_column("ws_connections.user_id", &id))
+            .transpose()
+    }
+
+    async fn ws_connections(
+        &self,
+        users: Option<&[UserId]>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(String, UserId)>> {
+        let filter = match users {
+            Some([]) => return Ok(Vec::new()),
+            Some(users) => format!("AND user_id IN ({})", placeholders(users.len())),
+            None => String::new(),
+        };
+        let sql = format!(
+            "SELECT connection_id, user_id FROM ws_connections WHERE expires_at > ? {filter} \
+             ORDER BY connection_id"
+        );
+        let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(to_iso(&now));
+        for user in users.unwrap_or_default() {
+            query = query.bind(user.to_hex());
+        }
+        let rows = query.fetch_all(self.pool()).await.map_err(map_err)?;
+        rows.into_iter()
+            .map(|(connection, user)| {
+                Ok((connection, parse_column("ws_connections.user_id", &user)?))
+            })
+            .collect()
     }
 
     async fn publish_signal(&self, signal: Signal, now: DateTime<Utc>) -> StoreResult<()> {

@@ -121,3 +121,13 @@ CREATE TABLE IF NOT EXISTS feed_positions (
     position   TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+
+-- API Gateway WebSocket connections (the serverless path), with their expiry
+CREATE TABLE IF NOT EXISTS ws_connections (
+    connection_id TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL,
+    connected_at  TEXT NOT NULL,
+    expires_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ws_connections_user ON ws_connections (user_id, expires_at);
+CREATE INDEX IF NOT EXISTS ws_connections_expires ON ws_connections (expires_at);

@@ -1,0 +1,319 @@
+//! The serverless WebSocket path: the `ws` function invoked with API Gateway WebSocket events, and
+//! the realtime node's change-feed consumer posting to a local endpoint that implements API
+//! Gateway's `@connections` contract (AWS itself is unreachable from here).
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    routing::post,
+    Router,
+};
+use chat_tests::{
+    process::free_port, realtime::RealtimeNode, spawn_app, Account, Backend, TestApp,
+};
+use serde_json::{json, Value};
+use shared::apigw::Gateway;
+
+/// What the fake gateway received: (connectionId, frame).
+#[derive(Clone, Default)]
+struct Received {
+    frames: Arc<Mutex<Vec<(String, Value)>>>,
+    gone: Arc<Mutex<HashSet<String>>>,
+}
+
+/// `POST /@connections/{connectionId}`: 200 and record the frame, or 410 GoneException.
+async fn post_to_connection(
+    State(received): State<Received>,
+    Path(connection): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> (StatusCode, HeaderMap, String) {
+    assert!(
+        headers
+            .get("authorization")
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("AWS4-HMAC-SHA256")),
+        "requests are SigV4-signed"
+    );
+    let mut reply = HeaderMap::new();
+    if received.gone.lock().unwrap().contains(&connection) {
+        reply.insert("x-amzn-errortype", "GoneException".parse().unwrap());
+        return (StatusCode::GONE, reply, r#"{"message":"Gone"}"#.into());
+    }
+    let frame: Value = serde_json::from_slice(&body).expect("frames are JSON");
+    received.frames.lock().unwrap().push((connection, frame));
+    (StatusCode::OK, reply, String::new())
+}
+
+async fn fake_gateway() -> (String, Received) {
+    let received = Received::default();
+    let app = Router::new()
+        .route("/@connections/{connection}", post(post_to_connection))
+        .with_state(received.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+impl Received {
+    async fn expect(
+        &self,
+        connection: &str,
+        event: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let found = self
+                .frames
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(id, frame)| {
+                    id == connection && frame["event"] == event && matches(&frame["data"])
+                })
+                .cloned();
+            if let Some((_, frame)) = found {
+                return frame["data"].clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{connection} got no {event}: {:?}",
+                self.frames.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn event(
+    route: &str,
+    connection: &str,
+    query: Value,
+    body: Option<Value>,
+) -> ApiGatewayWebsocketProxyRequest {
+    serde_json::from_value(json!({
+        "headers": {},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {},
+        "requestContext": {
+            "routeKey": route,
+            "eventType": match route { "$connect" => "CONNECT", "$disconnect" => "DISCONNECT", _ => "MESSAGE" },
+            "connectionId": connection,
+            "stage": "production",
+            "apiId": "abc123",
+            "requestId": "req-1",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "requestTimeEpoch": 1_764_000_000_000_i64,
+            "connectedAt": 1_764_000_000_000_i64,
+            "messageId": null,
+            "authorizer": {},
+            "messageDirection": "IN",
+            "identity": { "sourceIp": "127.0.0.1" },
+        },
+        "isBase64Encoded": false,
+        "body": body.map(|b| b.to_string()),
+    }))
+    .expect("an API Gateway WebSocket event")
+}
+
+async fn connect(app: &TestApp, gateway: &Gateway, connection: &str, token: &str) -> i64 {
+    ws::handle(
+        &app.ctx,
+        gateway,
+        event("$connect", connection, json!({ "token": token }), None),
+    )
+    .await
+    .status_code
+}
+
+async fn send_frame(app: &TestApp, gateway: &Gateway, connection: &str, frame: Value) -> i64 {
+    ws::handle(
+        &app.ctx,
+        gateway,
+        event("$default", connection, json!({}), Some(frame)),
+    )
+    .await
+    .status_code
+}
+
+async fn connections_of(app: &TestApp, who: &Account) -> Vec<String> {
+    let user = who.id.parse().unwrap();
+    app.ctx
+        .store
+        .ws_connections(Some(&[user]), shared::time::now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+#[tokio::test]
+async fn connect_needs_a_valid_access_token() {
+    let app = spawn_app(&Backend::Sqlite).await;
+    let (url, _) = fake_gateway().await;
+    let gateway = Gateway::with_credentials(&url, "test", "test");
+    let alice = app.register("alice").await;
+    let none = ws::handle(&app.ctx, &gateway, event("$connect", "c0", json!({}), None)).await;
+    assert_eq!(none.status_code, 401);
+    assert_eq!(connect(&app, &gateway, "c1", "garbage").await, 401);
+    assert_eq!(
+        connect(&app, &gateway, "c2", &alice.refresh_token).await,
+        401
+    );
+    assert!(connections_of(&app, &alice).await.is_empty());
+    assert_eq!(
+        connect(&app, &gateway, "c3", &alice.access_token).await,
+        200
+    );
+    assert_eq!(connections_of(&app, &alice).await, ["c3"]);
+    let unknown = send_frame(
+        &app,
+        &gateway,
+        "c-unknown",
+        json!({ "action": "getUserStatus" }),
+    )
+    .await;
+    assert_eq!(unknown, 403);
+    let bye = ws::handle(
+        &app.ctx,
+        &gateway,
+        event("$disconnect", "c3", json!({}), None),
+    )
+    .await;
+    assert_eq!(bye.status_code, 200);
+    assert!(connections_of(&app, &alice).await.is_empty());
+}
+
+#[tokio::test]
+async fn api_gateway_clients_send_and_receive_like_socket_io_clients() {
+    let app = spawn_app(&Backend::Sqlite).await;
+    let (url, received) = fake_gateway().await;
+    let port = free_port();
+    let _node = RealtimeNode::start_with(
+        &app,
+        port,
+        &format!("apigw-node-{port}"),
+        &[
+            ("APIGW_WS_ENDPOINT", url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    )
+    .await;
+    let gateway = Gateway::with_credentials(&url, "test", "test");
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    assert_eq!(
+        connect(&app, &gateway, "alice-1", &alice.access_token).await,
+        200
+    );
+    assert_eq!(
+        connect(&app, &gateway, "bob-1", &bob.access_token).await,
+        200
+    );
+    assert_eq!(
+        connect(&app, &gateway, "bob-gone", &bob.access_token).await,
+        200
+    );
+    received.gone.lock().unwrap().insert("bob-gone".into());
+
+    // A frame from alice: she gets messageSent, bob gets messageReceived from the feed consumer.
+    let status = send_frame(&app, &gateway, "alice-1", json!({
+        "action": "sendMessage",
+        "messageData": { "chatType": "PRIVATE", "receiver": bob.id, "message": "via API Gateway" },
+    }))
+    .await;
+    assert_eq!(status, 200);
+    let sent = received.expect("alice-1", "messageSent", |_| true).await;
+    let id = sent["messageId"].clone();
+    let delivered = received
+        .expect("bob-1", "messageReceived", |m| m["messageId"] == id)
+        .await;
+    assert_eq!(delivered["message"], "via API Gateway");
+
+    // The 410 connection is forgotten.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while connections_of(&app, &bob)
+        .await
+        .contains(&"bob-gone".to_owned())
+    {
+        assert!(Instant::now() < deadline, "a gone connection is removed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(connections_of(&app, &bob).await, ["bob-1"]);
+
+    // A REST send reaches the API Gateway client the same way.
+    let by_rest = app.send_private(&carol, &bob, "over REST").await;
+    received
+        .expect("bob-1", "messageReceived", |m| {
+            m["messageId"] == by_rest["messageId"]
+        })
+        .await;
+
+    // Status and typing.
+    send_frame(
+        &app,
+        &gateway,
+        "bob-1",
+        json!({ "action": "messageRead", "messageId": id }),
+    )
+    .await;
+    received
+        .expect("alice-1", "messageStatus", |m| {
+            m["messageId"] == id && m["status"] == "READ"
+        })
+        .await;
+    send_frame(
+        &app,
+        &gateway,
+        "alice-1",
+        json!({ "action": "userTyping", "receiverId": bob.id }),
+    )
+    .await;
+    received
+        .expect("bob-1", "userTyping", |data| {
+            data["userId"] == alice.id.as_str()
+        })
+        .await;
+    send_frame(
+        &app,
+        &gateway,
+        "alice-1",
+        json!({ "action": "getUserStatus", "userId": bob.id }),
+    )
+    .await;
+    received
+        .expect("alice-1", "userStatus", |data| {
+            data["userId"] == bob.id.as_str()
+        })
+        .await;
+
+    // Bad frames get an error frame, and change nothing.
+    send_frame(&app, &gateway, "alice-1", json!({ "action": "dropTables" })).await;
+    received
+        .expect("alice-1", "error", |data| data["event"] == "dropTables")
+        .await;
+    send_frame(
+        &app,
+        &gateway,
+        "alice-1",
+        json!({ "action": "sendMessage", "messageData": { "receiver": { "$gt": "" } } }),
+    )
+    .await;
+    received
+        .expect("alice-1", "error", |data| data["event"] == "sendMessage")
+        .await;
+}
