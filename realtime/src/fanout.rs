@@ -2,8 +2,9 @@
 //! position it reached is saved often, so a restarted node resumes where it stopped.
 
 use std::{
+    collections::VecDeque,
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use futures_util::StreamExt;
@@ -22,31 +23,75 @@ use crate::NAMESPACE;
 const SAVE_INTERVAL: Duration = Duration::from_millis(200);
 const RETRY: Duration = Duration::from_secs(1);
 
-/// The last feed position this node has delivered.
+/// How far back a restarted node replays: frames emitted just before a crash may never have left
+/// the machine, so the stored position trails the delivered one by this much. Replays are
+/// duplicates, which clients drop by `messageId`; nothing is lost.
+const REPLAY_MARGIN: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+struct Progress {
+    /// The position of the last delivered change.
+    latest: Option<String>,
+    /// Delivered positions younger than the margin, oldest first.
+    recent: VecDeque<(Instant, String)>,
+    /// The newest position delivered at least `REPLAY_MARGIN` ago: safe to store.
+    durable: Option<String>,
+}
+
+/// This node's progress through the feed.
 #[derive(Clone, Default)]
-pub struct Position(Arc<Mutex<Option<String>>>);
+pub struct Position(Arc<Mutex<Progress>>);
 
 impl Position {
-    fn set(&self, position: String) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(position);
+    fn start_at(&self, position: String) {
+        if let Ok(mut progress) = self.0.lock() {
+            progress.latest = Some(position.clone());
+            progress.durable = Some(position);
         }
     }
 
-    fn get(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|slot| slot.clone())
+    fn delivered(&self, position: String) {
+        if let Ok(mut progress) = self.0.lock() {
+            progress.latest = Some(position.clone());
+            progress.recent.push_back((Instant::now(), position));
+        }
     }
 
-    /// Stores the position under the node's name (if there is one to store).
-    pub async fn save(&self, ctx: &AppContext, node_id: &str) {
-        if let Some(position) = self.get() {
-            if let Err(err) = ctx
-                .store
-                .save_feed_position(node_id, &position, shared::time::now())
-                .await
-            {
-                tracing::warn!(error = %err, "cannot save feed position");
+    fn latest(&self) -> Option<String> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|progress| progress.latest.clone())
+    }
+
+    fn durable(&self) -> Option<String> {
+        let mut progress = self.0.lock().ok()?;
+        while progress
+            .recent
+            .front()
+            .is_some_and(|(at, _)| at.elapsed() >= REPLAY_MARGIN)
+        {
+            if let Some((_, position)) = progress.recent.pop_front() {
+                progress.durable = Some(position);
             }
+        }
+        progress.durable.clone()
+    }
+
+    async fn store(ctx: &AppContext, node_id: &str, position: &str) {
+        if let Err(err) = ctx
+            .store
+            .save_feed_position(node_id, position, shared::time::now())
+            .await
+        {
+            tracing::warn!(error = %err, "cannot save feed position");
+        }
+    }
+
+    /// On a clean shutdown every socket was closed first: store the latest position.
+    pub async fn save(&self, ctx: &AppContext, node_id: &str) {
+        if let Some(position) = self.latest() {
+            Self::store(ctx, node_id, &position).await;
         }
     }
 }
@@ -59,22 +104,24 @@ pub async fn run(
     position: Position,
     gateway: Option<Gateway>,
 ) {
-    // Where to start is decided now; delivery waits a moment so reconnecting clients are back.
+    // Where to start is decided (and stored) now, so a crash during the resume delay loses nothing;
+    // delivery waits a moment so reconnecting clients are back.
     let start = match ctx.store.load_feed_position(&node_id).await {
         Ok(Some(saved)) => Some(saved),
         _ => ctx.store.feed_position().await.ok(),
     };
     if let Some(start) = start {
-        position.set(start);
+        position.start_at(start.clone());
+        Position::store(&ctx, &node_id, &start).await;
     }
-    tokio::time::sleep(ctx.config.realtime_resume_delay).await;
     tokio::spawn(save_periodically(
         ctx.clone(),
         node_id.clone(),
         position.clone(),
     ));
+    tokio::time::sleep(ctx.config.realtime_resume_delay).await;
     loop {
-        let mut stream = match ctx.store.changes(position.get()).await {
+        let mut stream = match ctx.store.changes(position.latest()).await {
             Ok(stream) => stream,
             Err(err) => {
                 tracing::warn!(error = %err, "cannot open the change feed; retrying");
@@ -89,7 +136,7 @@ pub async fn run(
                     if let Some(gateway) = &gateway {
                         crate::apigw::deliver(&ctx, gateway, &event.change).await;
                     }
-                    position.set(event.position);
+                    position.delivered(event.position);
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "change feed interrupted; resuming");
@@ -105,10 +152,12 @@ async fn save_periodically(ctx: AppContext, node_id: String, position: Position)
     let mut saved = None;
     loop {
         tokio::time::sleep(SAVE_INTERVAL).await;
-        let current = position.get();
-        if current != saved {
-            position.save(&ctx, &node_id).await;
-            saved = current;
+        let durable = position.durable();
+        if durable != saved {
+            if let Some(durable) = &durable {
+                Position::store(&ctx, &node_id, durable).await;
+            }
+            saved = durable;
         }
     }
 }
@@ -172,6 +221,8 @@ pub async fn apply(io: &SocketIo, change: &Change) {
         }
     };
     if let Err(err) = result {
-        tracing::debug!(error = %err, "broadcast failed");
+        // A socket whose queue is full (a client that does not read) misses this event; it can
+        // catch up with `fetch … after`.
+        tracing::warn!(error = %err, "broadcast did not reach every socket");
     }
 }

@@ -22,6 +22,7 @@ use shared::{
 use socketioxide::{handler::ConnectHandler, SocketIo};
 
 pub const NAMESPACE: &str = "/chat";
+const SOCKET_BUFFER_PACKETS: usize = 16_384;
 
 /// This node's name (socket.io state).
 #[derive(Clone)]
@@ -50,6 +51,9 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     }
 
     let (layer, io) = SocketIo::builder()
+        // Packets queued per socket before emits to it fail: large enough for a replay burst after
+        // a restart or a slow client's backlog (memory is only used when packets are queued).
+        .max_buffer_size(SOCKET_BUFFER_PACKETS)
         .with_state(ctx.clone())
         .with_state(NodeId(node_id.clone()))
         .build_layer();

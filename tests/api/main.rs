@@ -5,6 +5,7 @@ mod apigw;
 mod auth;
 mod change_feed;
 mod docs;
+mod drills;
 mod errors;
 mod groups;
 mod health;

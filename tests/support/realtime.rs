@@ -7,11 +7,15 @@ use crate::{
     TestApp,
 };
 
-/// Builds the `realtime` binary once per test run and returns its path.
+/// Builds the `realtime` binary once per test run and returns its path (`REALTIME_BIN` names a
+/// prebuilt one instead, e.g. a release build for benchmarks).
 pub fn binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
+            if let Ok(prebuilt) = std::env::var("REALTIME_BIN") {
+                return PathBuf::from(prebuilt);
+            }
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = std::process::Command::new(cargo)
                 .args(["build", "--quiet", "-p", "realtime", "--bin", "realtime"])
@@ -120,6 +124,11 @@ impl RealtimeNode {
 
     pub fn log_tail(&self) -> String {
         self.stack.as_ref().map(Stack::log_tail).unwrap_or_default()
+    }
+
+    /// The node's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.stack.as_ref().map(Stack::pid)
     }
 }
 

@@ -17,6 +17,28 @@ const COLUMNS: &str = "m.id, m.message_id, m.chat_room_id, m.chat_type, m.sender
     m.updated_at, (SELECT json_group_array(user_id) FROM (SELECT r.user_id FROM message_reads r \
     WHERE r.message_id = m.id ORDER BY r.rowid)) AS read_by";
 
+/// The private rooms of user `?1`: latest message per room (window function) and unread count.
+pub(crate) fn private_rooms_sql() -> String {
+    format!(
+        "WITH latest AS ( \
+           SELECT id, ROW_NUMBER() OVER (PARTITION BY chat_room_id \
+                                         ORDER BY created_at DESC, id DESC) AS rn \
+           FROM messages WHERE chat_type = 'PRIVATE' AND (sender = ?1 OR receiver = ?1)) \
+         SELECT {COLUMNS}, (SELECT COUNT(*) FROM messages u WHERE u.chat_room_id = m.chat_room_id \
+                            AND u.receiver = ?1 AND u.status <> 'READ') AS unread \
+         FROM latest JOIN messages m ON m.id = latest.id WHERE latest.rn = 1 \
+         ORDER BY m.created_at DESC, m.id DESC"
+    )
+}
+
+/// One page of room `?` newest first (`LIMIT ? OFFSET ?`).
+pub(crate) fn room_page_sql() -> String {
+    format!(
+        "SELECT {COLUMNS} FROM messages m WHERE m.chat_room_id = ? \
+         ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?"
+    )
+}
+
 /// SENT < DELIVERED < READ as numbers, for forward-only updates.
 const STATUS_RANK: &str = "(CASE status WHEN 'SENT' THEN 0 WHEN 'DELIVERED' THEN 1 ELSE 2 END)";
 
@@ -273,7 +295,7 @@ impl MessageStore for SqliteStore {
         let newest_first = "ORDER BY m.created_at DESC, m.id DESC LIMIT ?";
         let rows = match window {
             HistoryWindow::Page { offset } => {
-                sqlx::query_as::<_, MessageRow>(&format!("{base} {newest_first} OFFSET ?"))
+                sqlx::query_as::<_, MessageRow>(&room_page_sql())
                     .bind(chat_room_id)
                     .bind(i64::from(limit))
                     .bind(i64::try_from(offset).unwrap_or(i64::MAX))
@@ -341,16 +363,7 @@ impl MessageStore for SqliteStore {
     }
 
     async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
-        let sql = format!(
-            "WITH latest AS ( \
-               SELECT id, ROW_NUMBER() OVER (PARTITION BY chat_room_id \
-                                             ORDER BY created_at DESC, id DESC) AS rn \
-               FROM messages WHERE chat_type = 'PRIVATE' AND (sender = ?1 OR receiver = ?1)) \
-             SELECT {COLUMNS}, (SELECT COUNT(*) FROM messages u WHERE u.chat_room_id = m.chat_room_id \
-                                AND u.receiver = ?1 AND u.status <> 'READ') AS unread \
-             FROM latest JOIN messages m ON m.id = latest.id WHERE latest.rn = 1 \
-             ORDER BY m.created_at DESC, m.id DESC"
-        );
+        let sql = private_rooms_sql();
         let rows = sqlx::query_as::<_, RoomRow>(&sql)
             .bind(user.to_hex())
             .fetch_all(self.pool())

@@ -12,6 +12,7 @@ use sqlx::{
 
 use super::{Storage, StoreError, StoreResult};
 
+mod diagnostics;
 mod feed;
 mod groups;
 mod messages;

@@ -1,0 +1,237 @@
+//! Delivery latency and throughput (benchmark 2): messages sent through REST and through
+//! `sendMessage`, private (pairs) and group (fan-out to 100 members), timed from send to receipt.
+
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex, OnceLock,
+    },
+    time::{Duration, Instant},
+};
+
+use chat_tests::{realtime::RealtimeNode, TestApp};
+use futures_util::{stream, StreamExt};
+use serde_json::{json, Value};
+
+use crate::{
+    raw_socket,
+    setup::{self, BenchUser},
+    stats::{self, Latencies},
+};
+
+const IN_FLIGHT: usize = 32;
+const DEADLINE: Duration = Duration::from_secs(120);
+
+fn origin() -> Instant {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
+
+fn stamp() -> String {
+    format!("bench:{}", origin().elapsed().as_micros())
+}
+
+fn latency(text: &str) -> Option<Duration> {
+    let sent: u64 = text.strip_prefix("bench:")?.parse().ok()?;
+    Some(
+        origin()
+            .elapsed()
+            .saturating_sub(Duration::from_micros(sent)),
+    )
+}
+
+struct Receipts {
+    latencies: Mutex<Vec<Duration>>,
+    count: AtomicUsize,
+}
+
+/// Connects a reader per user that records every delivery's latency.
+async fn readers(port: u16, users: &[BenchUser], receipts: &Arc<Receipts>) {
+    for user in users {
+        let mut socket = raw_socket::connect(port, &user.token)
+            .await
+            .expect("reader connects");
+        let receipts = receipts.clone();
+        tokio::spawn(async move {
+            while let Ok((event, data)) = raw_socket::next_event(&mut socket).await {
+                if event == "messageReceived" || event == "groupMessageReceived" {
+                    if let Some(took) = data["message"].as_str().and_then(latency) {
+                        receipts.latencies.lock().unwrap().push(took);
+                        receipts.count.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Path {
+    Rest,
+    Socket,
+}
+
+/// Sends `messages` bodies from `senders` (round robin) through `path`, `IN_FLIGHT` at a time.
+async fn send_all(app: &TestApp, port: u16, senders: &[BenchUser], bodies: Vec<Value>, path: Path) {
+    match path {
+        Path::Rest => {
+            let url = app.url("/api/v1/chat/message");
+            stream::iter(bodies.into_iter().enumerate())
+                .for_each_concurrent(IN_FLIGHT, |(i, mut body)| {
+                    let (client, url) = (app.client.clone(), url.clone());
+                    let token = senders[i % senders.len()].token.clone();
+                    async move {
+                        body["message"] = json!(stamp());
+                        let response = client.post(url).bearer_auth(token).json(&body).send().await;
+                        if !response.is_ok_and(|r| r.status().is_success()) {
+                            eprintln!("a REST send failed");
+                        }
+                    }
+                })
+                .await;
+        }
+        Path::Socket => {
+            // One socket per sender; each sends its share in order.
+            let shares: Vec<Vec<Value>> = (0..senders.len())
+                .map(|s| {
+                    bodies
+                        .iter()
+                        .skip(s)
+                        .step_by(senders.len())
+                        .cloned()
+                        .collect()
+                })
+                .collect();
+            let tasks = senders
+                .iter()
+                .zip(shares)
+                .map(|(sender, share)| async move {
+                    let mut socket = raw_socket::connect(port, &sender.token)
+                        .await
+                        .expect("sender connects");
+                    for mut body in share {
+                        body["message"] = json!(stamp());
+                        raw_socket::emit(
+                            &mut socket,
+                            "sendMessage",
+                            &json!({ "messageData": body }),
+                        )
+                        .await
+                        .expect("emit");
+                    }
+                    // Keep the socket until its messages are through.
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                });
+            futures_util::future::join_all(tasks).await;
+        }
+    }
+}
+
+/// One run: who sends what to whom, and how many deliveries that makes.
+struct Workload<'a> {
+    label: String,
+    senders: &'a [BenchUser],
+    receivers: &'a [BenchUser],
+    bodies: Vec<Value>,
+    expected: usize,
+    path: Path,
+}
+
+async fn measure(app: &TestApp, port: u16, run: Workload<'_>) {
+    let Workload {
+        label,
+        senders,
+        receivers,
+        bodies,
+        expected,
+        path,
+    } = run;
+    let receipts = Arc::new(Receipts {
+        latencies: Mutex::default(),
+        count: AtomicUsize::new(0),
+    });
+    readers(port, receivers, &receipts).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    send_all(app, port, senders, bodies, path).await;
+    let sent_in = started.elapsed();
+    while receipts.count.load(Ordering::Relaxed) < expected && started.elapsed() < DEADLINE {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let elapsed = started.elapsed();
+    let received = receipts.count.load(Ordering::Relaxed);
+    let latencies = Latencies::new(receipts.latencies.lock().unwrap().clone());
+    println!(
+        "- {label}: {received}/{expected} deliveries in {:.2} s = {:.0} deliveries/s (sends took {:.2} s); \
+         send→receive {}",
+        elapsed.as_secs_f64(),
+        stats::per_second(received, elapsed),
+        sent_in.as_secs_f64(),
+        latencies.summary()
+    );
+}
+
+pub async fn run(messages: usize) {
+    println!("## Delivery (one node, SQLite, {IN_FLIGHT} REST requests in flight)");
+    for path in [Path::Rest, Path::Socket] {
+        let name = match path {
+            Path::Rest => "REST",
+            Path::Socket => "sendMessage",
+        };
+        // Private: 20 pairs.
+        let app = setup::app().await;
+        let node = RealtimeNode::start(&app).await;
+        let senders = setup::users(&app, "s", 20).await;
+        let receivers = setup::users(&app, "r", 20).await;
+        let bodies = (0..messages)
+            .map(|i| json!({ "chatType": "PRIVATE", "receiver": receivers[i % 20].id }))
+            .collect();
+        let label = format!("private via {name}, {messages} messages, 20 senders → 20 receivers");
+        let run = Workload {
+            label,
+            senders: &senders,
+            receivers: &receivers,
+            bodies,
+            expected: messages,
+            path,
+        };
+        measure(&app, node.port, run).await;
+        drop(node);
+
+        // Group: 100 members, 5 of them sending; each message reaches the 99 others.
+        let app = setup::app().await;
+        let node = RealtimeNode::start(&app).await;
+        let members = setup::users(&app, "m", 100).await;
+        let group = group_of(&app, &members).await;
+        let group_messages = (messages / 20).max(10);
+        let bodies = (0..group_messages)
+            .map(|_| json!({ "chatType": "GROUP", "groupId": group }))
+            .collect();
+        let label = format!("group of 100 via {name}, {group_messages} messages × 99 recipients");
+        let expected = group_messages * 99;
+        let run = Workload {
+            label,
+            senders: &members[..5],
+            receivers: &members,
+            bodies,
+            expected,
+            path,
+        };
+        measure(&app, node.port, run).await;
+        drop(node);
+    }
+}
+
+async fn group_of(app: &TestApp, members: &[BenchUser]) -> String {
+    let ids: Vec<String> = members[1..].iter().map(|m| m.id.to_hex()).collect();
+    let response = app
+        .client
+        .post(app.url("/api/v1/chat/group"))
+        .bearer_auth(&members[0].token)
+        .json(&json!({ "groupName": "bench", "members": ids }))
+        .send()
+        .await
+        .expect("group created");
+    let group: Value = response.json().await.expect("json");
+    group["_id"].as_str().expect("group id").to_owned()
+}

@@ -1,0 +1,210 @@
+//! REST throughput (benchmark 5) on a seeded database (users and messages generated straight into
+//! SQLite), with the query plans that show the hot queries use indexes.
+
+use std::time::{Duration, Instant};
+
+use chat_tests::TestApp;
+use futures_util::{stream, StreamExt};
+use rand::Rng;
+use reqwest::Method;
+use serde_json::{json, Value};
+use shared::{model::private_room_id, store::sqlite::SqliteStore};
+
+use crate::{
+    setup,
+    stats::{self, Latencies},
+};
+
+const IN_FLIGHT: usize = 16;
+const BATCH: usize = 500;
+
+/// Inserts `users` users and `messages` private messages between random pairs; returns user ids.
+async fn seed(app: &TestApp, users: usize, messages: usize) -> Vec<String> {
+    let path = app.vars["DATABASE_PATH"].clone();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{path}"))
+        .await
+        .expect("db opens");
+    let started = Instant::now();
+    let now = shared::time::now();
+    let at = |offset: usize| {
+        shared::time::to_iso(&(now - chrono::Duration::milliseconds((messages - offset) as i64)))
+    };
+    let ids: Vec<String> = (0..users)
+        .map(|_| shared::model::UserId::new().to_hex())
+        .collect();
+    let mut tx = pool.begin().await.expect("tx");
+    for (chunk_index, chunk) in ids.chunks(BATCH).enumerate() {
+        let values = vec!["(?, ?, ?, ?, 'x', ?, 0, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO users (id, username, username_lower, email, password, last_seen, is_online, \
+             created_at, updated_at) VALUES {values}"
+        );
+        let mut query = sqlx::query(&sql);
+        for (i, id) in chunk.iter().enumerate() {
+            let name = format!("seed{}", chunk_index * BATCH + i);
+            query = query
+                .bind(id)
+                .bind(name.clone())
+                .bind(name.clone())
+                .bind(format!("{name}@seed.example"))
+                .bind(at(0))
+                .bind(at(0))
+                .bind(at(0));
+        }
+        query.execute(&mut *tx).await.expect("users inserted");
+    }
+    let mut rng = rand::thread_rng();
+    for start in (0..messages).step_by(BATCH) {
+        let count = BATCH.min(messages - start);
+        let values = vec!["(?, ?, ?, 'PRIVATE', ?, ?, 'seeded', 'READ', ?, ?)"; count].join(", ");
+        let sql = format!(
+            "INSERT INTO messages (id, message_id, chat_room_id, chat_type, sender, receiver, message, \
+             status, created_at, updated_at) VALUES {values}"
+        );
+        let mut query = sqlx::query(&sql);
+        for n in start..start + count {
+            let sender = rng.gen_range(0..users);
+            let mut receiver = rng.gen_range(0..users - 1);
+            if receiver >= sender {
+                receiver += 1;
+            }
+            let (s, r) = (&ids[sender], &ids[receiver]);
+            let room = private_room_id(s.parse().expect("id"), r.parse().expect("id"));
+            query = query
+                .bind(shared::model::MessageOid::new().to_hex())
+                .bind(format!("seed-{n}"))
+                .bind(room)
+                .bind(s)
+                .bind(r)
+                .bind(at(n))
+                .bind(at(n));
+        }
+        query.execute(&mut *tx).await.expect("messages inserted");
+    }
+    tx.commit().await.expect("commit");
+    sqlx::query("ANALYZE")
+        .execute(&pool)
+        .await
+        .expect("analyze");
+    println!(
+        "- seeded {users} users and {messages} messages in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    ids
+}
+
+async fn load(
+    label: &str,
+    app: &TestApp,
+    requests: usize,
+    make: impl Fn(usize) -> (Method, String, Option<Value>),
+) {
+    let token = app.vars["BENCH_TOKEN"].clone();
+    let started = Instant::now();
+    let latencies: Vec<Duration> = stream::iter(0..requests)
+        .map(|i| {
+            let (method, path, body) = make(i);
+            let request = app
+                .client
+                .request(method, app.url(&path))
+                .bearer_auth(&token);
+            let request = match body {
+                Some(body) => request.json(&body),
+                None => request,
+            };
+            async move {
+                let sent = Instant::now();
+                let response = request.send().await.expect("request");
+                assert!(
+                    response.status().is_success(),
+                    "{label}: {}",
+                    response.status()
+                );
+                let _ = response.bytes().await;
+                sent.elapsed()
+            }
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await;
+    let elapsed = started.elapsed();
+    println!(
+        "- {label}: {:.0} requests/s; {}",
+        stats::per_second(requests, elapsed),
+        Latencies::new(latencies).summary()
+    );
+}
+
+pub async fn run(users: usize, messages: usize) {
+    println!("## REST throughput (in-process functions, SQLite, {IN_FLIGHT} requests in flight)");
+    let mut app = setup::app().await;
+    let ids = seed(&app, users, messages).await;
+    // The busiest user: the most conversations.
+    let hot = ids[0].clone();
+    let token = app
+        .ctx
+        .tokens
+        .issue(
+            shared::auth::TokenKind::Access,
+            hot.parse().expect("id"),
+            Default::default(),
+            shared::time::now(),
+        )
+        .expect("token")
+        .token;
+    app.vars.insert("BENCH_TOKEN".into(), token.clone());
+    let rooms: Vec<Value> = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/chat/rooms/{hot}"),
+            &token,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("rooms");
+    let partners: Vec<String> = rooms
+        .iter()
+        .filter_map(|room| room["partner"]["_id"].as_str().map(str::to_owned))
+        .collect();
+    println!("- the measured user has {} conversations", partners.len());
+
+    load(
+        "history fetch (newest 20 of a conversation)",
+        &app,
+        2_000,
+        |i| {
+            let partner = &partners[i % partners.len()];
+            (
+                Method::POST,
+                "/api/v1/chat/messages/fetch".into(),
+                Some(json!({ "receiverId": partner, "limit": 20 })),
+            )
+        },
+    )
+    .await;
+    load(
+        "rooms list (all conversations, unread counts)",
+        &app,
+        300,
+        |_| (Method::GET, format!("/api/v1/chat/rooms/{hot}"), None),
+    )
+    .await;
+    load("message create (private)", &app, 2_000, |i| {
+        let partner = &partners[i % partners.len()];
+        (
+            Method::POST,
+            "/api/v1/chat/message".into(),
+            Some(json!({ "receiver": partner, "message": "bench" })),
+        )
+    })
+    .await;
+
+    let store = SqliteStore::open(std::path::Path::new(&app.vars["DATABASE_PATH"]))
+        .await
+        .expect("store");
+    for (query, plan) in store.query_plans().await.expect("plans") {
+        println!("- query plan, {query}: {}", plan.join(" | "));
+    }
+}
