@@ -72,7 +72,13 @@ enum Path {
 }
 
 /// Sends `messages` bodies from `senders` (round robin) through `path`, `IN_FLIGHT` at a time.
-async fn send_all(app: &TestApp, port: u16, senders: &[BenchUser], bodies: Vec<Value>, path: Path) {
+async fn send_all(
+    app: &TestApp,
+    port: u16,
+    senders: &[BenchUser],
+    bodies: Vec<Value>,
+    path: Path,
+) -> Vec<raw_socket::Socket> {
     match path {
         Path::Rest => {
             let url = app.url("/api/v1/chat/message");
@@ -89,6 +95,7 @@ async fn send_all(app: &TestApp, port: u16, senders: &[BenchUser], bodies: Vec<V
                     }
                 })
                 .await;
+            Vec::new()
         }
         Path::Socket => {
             // One socket per sender; each sends its share in order.
@@ -119,10 +126,10 @@ async fn send_all(app: &TestApp, port: u16, senders: &[BenchUser], bodies: Vec<V
                         .await
                         .expect("emit");
                     }
-                    // Keep the socket until its messages are through.
-                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    // The caller keeps the socket open until its messages are through.
+                    socket
                 });
-            futures_util::future::join_all(tasks).await;
+            futures_util::future::join_all(tasks).await
         }
     }
 }
@@ -151,9 +158,10 @@ async fn measure(app: &TestApp, port: u16, run: Workload<'_>) {
         count: AtomicUsize::new(0),
     });
     readers(port, receivers, &receipts).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Past the node's resume delay: measure steady delivery, not the start-up pause.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
     let started = Instant::now();
-    send_all(app, port, senders, bodies, path).await;
+    let _senders_open = send_all(app, port, senders, bodies, path).await;
     let sent_in = started.elapsed();
     while receipts.count.load(Ordering::Relaxed) < expected && started.elapsed() < DEADLINE {
         tokio::time::sleep(Duration::from_millis(10)).await;

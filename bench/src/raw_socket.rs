@@ -24,11 +24,18 @@ pub async fn connect(port: u16, token: &str) -> Result<Socket, String> {
         .send(Frame::Text(format!("40/chat,{auth}")))
         .await
         .map_err(|e| e.to_string())?;
-    let joined = next_text(&mut socket).await?;
-    if joined.starts_with("40/chat") {
-        Ok(socket)
-    } else {
-        Err(format!("refused: {joined}"))
+    loop {
+        let reply = next_text(&mut socket).await?;
+        if reply == "2" {
+            socket
+                .send(Frame::Text("3".into()))
+                .await
+                .map_err(|e| e.to_string())?;
+        } else if reply.starts_with("40/chat") {
+            return Ok(socket);
+        } else if reply.starts_with("44/chat") {
+            return Err(format!("refused: {reply}"));
+        }
     }
 }
 
