@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use shared::{
     auth::CurrentUser,
     dto::chat::{CreateMessageRequest, FetchMessagesRequest},
-    error::ErrorMessage,
     http::json::from_value,
     model::{group_room_id, GroupId, MessageStatus, UserId},
     service::{access, messages, presence, realtime},
@@ -50,13 +49,6 @@ impl Reply {
 
 fn to_json(body: impl Serialize) -> Result<Value, AppError> {
     serde_json::to_value(body).map_err(AppError::internal)
-}
-
-fn error_text(err: &AppError) -> String {
-    match err.public_message() {
-        ErrorMessage::One(text) => text,
-        ErrorMessage::Many(texts) => texts.join("; "),
-    }
 }
 
 pub fn register(socket: &SocketRef) {
@@ -115,7 +107,8 @@ where
                         if err.status().is_server_error() {
                             tracing::error!(event, error = %err, "socket event failed");
                         }
-                        let body = json!({ "event": event, "message": error_text(&err) });
+                        let body =
+                            json!({ "event": event, "message": err.public_message().into_text() });
                         let _ = socket.emit("error", &body);
                         let _ = ack.send(&json!({ "error": body }));
                     }
@@ -176,10 +169,7 @@ async fn get_group_messages(call: Call) -> Result<Reply, AppError> {
 
 /// Typing indicators go to the other party only (the partner, or the group minus the typist).
 async fn typing(call: Call, event: &'static str) -> Result<Reply, AppError> {
-    let audience = realtime::audience(&call.ctx, call.user, &call.data).await?;
-    let data = realtime::about(call.user, &audience.chat_room_id);
-    let except = Some(realtime::user_room(call.user.id));
-    realtime::signal(&call.ctx, audience.room, event, data, except).await?;
+    realtime::typing(&call.ctx, call.user, &call.data, event).await?;
     Reply::ack(json!({ "ok": true }))
 }
 

@@ -122,6 +122,16 @@ impl AppError {
     }
 }
 
+impl ErrorMessage {
+    /// One line of text (validation failures joined), for channels without the JSON error shape.
+    pub fn into_text(self) -> String {
+        match self {
+            Self::One(text) => text,
+            Self::Many(texts) => texts.join("; "),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();

@@ -18,7 +18,6 @@ use shared::{
     apigw::Gateway,
     auth::{extract::bearer_token, CurrentUser, TokenKind},
     dto::chat::CreateMessageRequest,
-    error::ErrorMessage,
     http::{json::from_value, parse_id_str},
     model::{MessageStatus, SessionId, UserId},
     service::{messages, presence, realtime},
@@ -126,10 +125,7 @@ async fn frame(
         Ok(Some(reply)) => reply,
         Ok(None) => return respond(200, "ok"),
         Err(err) => {
-            let message = match err.public_message() {
-                ErrorMessage::One(text) => text,
-                ErrorMessage::Many(texts) => texts.join("; "),
-            };
+            let message = err.public_message().into_text();
             ("error", json!({ "event": action, "message": message }))
         }
     };
@@ -180,10 +176,7 @@ async fn act(
             } else {
                 "userStoppedTyping"
             };
-            let audience = realtime::audience(ctx, caller, &payload).await?;
-            let data = realtime::about(caller, &audience.chat_room_id);
-            let except = Some(realtime::user_room(caller.id));
-            realtime::signal(ctx, audience.room, event, data, except).await?;
+            realtime::typing(ctx, caller, &payload, event).await?;
             Ok(None)
         }
         "getUserStatus" => {

@@ -171,6 +171,19 @@ fn parse<T: std::str::FromStr>(name: &str, raw: &str) -> Result<T, AppError> {
     })
 }
 
+/// `userTyping` / `userStoppedTyping`: to the other party only (the partner, or the group minus
+/// the typist), on every node. Socket.io and API Gateway clients both come through here.
+pub async fn typing(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    payload: &Value,
+    event: &str,
+) -> Result<(), AppError> {
+    let audience = audience(ctx, caller, payload).await?;
+    let data = about(caller, &audience.chat_room_id);
+    signal(ctx, audience.room, event, data, Some(user_room(caller.id))).await
+}
+
 /// `{userId, chatRoomId}`: the payload of typing and join/leave notifications.
 pub fn about(caller: CurrentUser, chat_room_id: &str) -> Value {
     json!({ "userId": caller.id, "chatRoomId": chat_room_id })
