@@ -71,6 +71,15 @@ enum Path {
     Socket,
 }
 
+/// What the senders learnt: how many sends the server confirmed (`messageSent` or 2xx), which
+/// errors came back, and the sockets to keep open until delivery is measured.
+#[derive(Default)]
+struct SendReport {
+    confirmed: usize,
+    errors: Vec<String>,
+    sockets: Vec<raw_socket::Socket>,
+}
+
 /// Sends `messages` bodies from `senders` (round robin) through `path`, `IN_FLIGHT` at a time.
 async fn send_all(
     app: &TestApp,
@@ -78,27 +87,32 @@ async fn send_all(
     senders: &[BenchUser],
     bodies: Vec<Value>,
     path: Path,
-) -> Vec<raw_socket::Socket> {
+) -> SendReport {
     match path {
         Path::Rest => {
             let url = app.url("/api/v1/chat/message");
+            let report = Mutex::new(SendReport::default());
             stream::iter(bodies.into_iter().enumerate())
                 .for_each_concurrent(IN_FLIGHT, |(i, mut body)| {
                     let (client, url) = (app.client.clone(), url.clone());
                     let token = senders[i % senders.len()].token.clone();
+                    let report = &report;
                     async move {
                         body["message"] = json!(stamp());
                         let response = client.post(url).bearer_auth(token).json(&body).send().await;
-                        if !response.is_ok_and(|r| r.status().is_success()) {
-                            eprintln!("a REST send failed");
+                        let mut report = report.lock().unwrap();
+                        match response {
+                            Ok(r) if r.status().is_success() => report.confirmed += 1,
+                            Ok(r) => report.errors.push(r.status().to_string()),
+                            Err(err) => report.errors.push(err.to_string()),
                         }
                     }
                 })
                 .await;
-            Vec::new()
+            report.into_inner().unwrap()
         }
         Path::Socket => {
-            // One socket per sender; each sends its share in order.
+            // One socket per sender; each sends its share in order, then reads one answer per send.
             let shares: Vec<Vec<Value>> = (0..senders.len())
                 .map(|s| {
                     bodies
@@ -116,6 +130,7 @@ async fn send_all(
                     let mut socket = raw_socket::connect(port, &sender.token)
                         .await
                         .expect("sender connects");
+                    let count = share.len();
                     for mut body in share {
                         body["message"] = json!(stamp());
                         raw_socket::emit(
@@ -126,10 +141,34 @@ async fn send_all(
                         .await
                         .expect("emit");
                     }
+                    let mut report = SendReport::default();
+                    let answers = async {
+                        while report.confirmed + report.errors.len() < count {
+                            match raw_socket::next_event(&mut socket).await {
+                                Ok((event, _)) if event == "messageSent" => report.confirmed += 1,
+                                Ok((event, data)) if event == "error" => {
+                                    report.errors.push(data["message"].to_string())
+                                }
+                                Ok(_) => {}
+                                Err(err) => {
+                                    report.errors.push(format!("socket: {err}"));
+                                    break;
+                                }
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(DEADLINE, answers).await;
                     // The caller keeps the socket open until its messages are through.
-                    socket
+                    report.sockets.push(socket);
+                    report
                 });
-            futures_util::future::join_all(tasks).await
+            let mut total = SendReport::default();
+            for report in futures_util::future::join_all(tasks).await {
+                total.confirmed += report.confirmed;
+                total.errors.extend(report.errors);
+                total.sockets.extend(report.sockets);
+            }
+            total
         }
     }
 }
@@ -161,8 +200,18 @@ async fn measure(app: &TestApp, port: u16, run: Workload<'_>) {
     // Past the node's resume delay: measure steady delivery, not the start-up pause.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let started = Instant::now();
-    let _senders_open = send_all(app, port, senders, bodies, path).await;
+    let sent = send_all(app, port, senders, bodies, path).await;
     let sent_in = started.elapsed();
+    if !sent.errors.is_empty() {
+        let mut kinds = sent.errors.clone();
+        kinds.sort();
+        kinds.dedup();
+        println!(
+            "  {} sends failed; distinct errors: {:?}",
+            sent.errors.len(),
+            &kinds[..kinds.len().min(5)]
+        );
+    }
     while receipts.count.load(Ordering::Relaxed) < expected && started.elapsed() < DEADLINE {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -170,8 +219,9 @@ async fn measure(app: &TestApp, port: u16, run: Workload<'_>) {
     let received = receipts.count.load(Ordering::Relaxed);
     let latencies = Latencies::new(receipts.latencies.lock().unwrap().clone());
     println!(
-        "- {label}: {received}/{expected} deliveries in {:.2} s = {:.0} deliveries/s (sends took {:.2} s); \
+        "- {label}: {} sends confirmed, {received}/{expected} deliveries in {:.2} s = {:.0} deliveries/s (sends took {:.2} s); \
          send→receive {}",
+        sent.confirmed,
         elapsed.as_secs_f64(),
         stats::per_second(received, elapsed),
         sent_in.as_secs_f64(),

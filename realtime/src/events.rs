@@ -1,7 +1,8 @@
 //! Client → server events (the seed's table). Each handler is thin: read the payload like a
 //! request body, call the shared service, answer. Failures reach the client as
 //! `error {event, message}` (and as `{error}` in the ack when one was asked for); a bad payload
-//! never disconnects the socket.
+//! never disconnects the socket. A socket's events run one at a time in the order they arrived
+//! (`turns`), so a client's messages are stored in the order it sent them.
 
 use std::future::Future;
 
@@ -16,6 +17,8 @@ use shared::{
     AppContext, AppError,
 };
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+
+use crate::turns::EventTurn;
 
 /// One event's context: who sent it, on which socket, with what payload.
 pub struct Call {
@@ -83,6 +86,7 @@ where
         event,
         move |socket: SocketRef,
               State(ctx): State<AppContext>,
+              EventTurn(turn): EventTurn,
               TryData(data): TryData<Value>,
               ack: AckSender| {
             let handler = handler.clone();
@@ -96,7 +100,17 @@ where
                     socket: socket.clone(),
                     data: data.unwrap_or(Value::Null),
                 };
-                match handler(call).await {
+                let outcome = match &turn {
+                    Some(turn) => {
+                        turn.wait().await;
+                        handler(call).await
+                    }
+                    None => Err(AppError::TooManyRequests {
+                        retry_after_secs: 1,
+                    }),
+                };
+                drop(turn);
+                match outcome {
                     Ok(reply) => {
                         if let Some(name) = reply.emit {
                             let _ = socket.emit(name, &reply.body);

@@ -8,6 +8,7 @@ mod apigw;
 mod connect;
 mod events;
 mod fanout;
+mod turns;
 
 use std::net::SocketAddr;
 

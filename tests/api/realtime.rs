@@ -131,6 +131,68 @@ async fn private_messages_reach_the_receiver_from_rest_and_from_sockets() {
     .await;
 }
 
+/// Events sent the moment the connection is acknowledged (as socket.io clients flush their buffer)
+/// are all handled, one at a time in the order sent: none is dropped, none overtakes another.
+#[tokio::test]
+async fn a_burst_sent_on_connect_is_stored_in_order_and_answered() {
+    on_each_backend(|app| async move {
+        let node = RealtimeNode::start(&app).await;
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        app.create_group(&alice, "with a group to load", &[&bob]).await;
+        let bob_socket = socket(&node, &bob).await;
+        let alice_socket = socket(&node, &alice).await;
+
+        const BURST: usize = 100;
+        for n in 0..BURST {
+            alice_socket
+                .emit(
+                    "sendMessage",
+                    json!({ "messageData": { "receiver": bob.id, "message": format!("burst-{n}") } }),
+                )
+                .await;
+        }
+        let answered = |socket: &SocketClient, event: &str| socket.count(event, |_| true);
+        for _ in 0..300 {
+            if answered(&bob_socket, "messageReceived") >= BURST {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(answered(&alice_socket, "messageSent"), BURST);
+        assert_eq!(answered(&alice_socket, "error"), 0, "{:?}", alice_socket.events());
+        let received: Vec<Value> = bob_socket
+            .events()
+            .into_iter()
+            .filter(|(name, _)| name == "messageReceived")
+            .map(|(_, data)| data["message"].clone())
+            .collect();
+        let expected: Vec<Value> = (0..BURST).map(|n| json!(format!("burst-{n}"))).collect();
+        assert_eq!(received, expected, "delivered once each, in the order sent");
+
+        let page: Value = app
+            .call(
+                Method::POST,
+                "/api/v1/chat/messages/fetch",
+                &alice.access_token,
+                Some(&json!({ "receiverId": bob.id, "limit": BURST })),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut stored: Vec<Value> = page["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["message"].clone())
+            .collect();
+        stored.reverse(); // the page is newest first
+        assert_eq!(stored, expected, "stored in the order sent");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn group_messages_reach_the_other_members_and_removed_members_stop_receiving() {
     on_each_backend(|app| async move {
