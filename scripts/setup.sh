@@ -3,7 +3,8 @@
 #   - libssl-dev, pkg-config: the socket.io test client (rust_socketio) links native-tls;
 #   - chromium: the Swagger UI test loads /api/docs in a real headless browser;
 #   - cargo-lambda (PyPI): the end-to-end test runs the stack under `cargo lambda watch`;
-#   - cfn-lint (PyPI): the template test lints template.yaml offline.
+#   - cfn-lint (PyPI): the template test lints template.yaml offline;
+#   - schemathesis 4 (PyPI): the fuzzing test generates requests from the OpenAPI document.
 set -euo pipefail
 
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -26,5 +27,9 @@ for tool in cargo-lambda cfn-lint; do
     python3 -m pip install --quiet --disable-pip-version-check "$tool"
   fi
 done
+if ! command -v schemathesis >/dev/null 2>&1; then
+  echo "setup.sh: installing schemathesis"
+  python3 -m pip install --quiet --disable-pip-version-check "schemathesis>=4.32,<5"
+fi
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
-echo "setup.sh: ready ($(cargo lambda --version), cfn-lint $(cfn-lint --version 2>&1 | awk '{print $2}'))"
+echo "setup.sh: ready ($(cargo lambda --version), cfn-lint $(cfn-lint --version 2>&1 | awk '{print $2}'), $(schemathesis --version))"

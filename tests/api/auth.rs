@@ -123,6 +123,27 @@ async fn register_validation_lists_every_failing_field() {
             LOGIN,
         )
         .await;
+
+        // The longest accepted password (72 bytes, found by fuzzing to fail once) works in full.
+        let longest = "p".repeat(71) + "q";
+        let response = app
+            .post_json(
+                REGISTER,
+                &json!({ "username": "dave", "email": "dave@example.com", "password": longest }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let app = &app;
+        let login = |password: String| async move {
+            let body = json!({ "email": "dave@example.com", "password": password });
+            app.post_json(LOGIN, &body).await.status()
+        };
+        assert_eq!(login(longest.clone()).await, StatusCode::OK);
+        assert_eq!(
+            login("p".repeat(72)).await,
+            StatusCode::UNAUTHORIZED,
+            "the 72nd byte counts"
+        );
     })
     .await;
 }

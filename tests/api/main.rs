@@ -7,6 +7,7 @@ mod change_feed;
 mod docs;
 mod drills;
 mod errors;
+mod fuzz;
 mod groups;
 mod health;
 mod messages;

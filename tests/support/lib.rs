@@ -124,6 +124,10 @@ pub async fn spawn_app(backend: &Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> TestApp {
+    // TEST_LOG=1 shows the in-process servers' logs (filtered by RUST_LOG) while debugging a test.
+    if std::env::var_os("TEST_LOG").is_some() {
+        shared::telemetry::init(shared::config::LogFormat::Pretty);
+    }
     let database = TestDatabase::new(backend);
     let mut vars = base_vars();
     vars.extend(database.vars.clone());

@@ -68,7 +68,7 @@ async fn create(
     get,
     path = "/api/v1/chat/group/{groupId}",
     tag = "groups",
-    params(("groupId" = String, Path)),
+    params(("groupId" = shared::model::GroupId, Path)),
     responses((status = 200, description = "The group with member profiles", body = GroupDetails), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -85,7 +85,7 @@ async fn details(
     put,
     path = "/api/v1/chat/group/{groupId}",
     tag = "groups",
-    params(("groupId" = String, Path)),
+    params(("groupId" = shared::model::GroupId, Path)),
     request_body = UpdateGroupRequest,
     responses((status = 200, description = "Updated", body = GroupView), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
@@ -104,7 +104,7 @@ async fn update(
     delete,
     path = "/api/v1/chat/group/{groupId}",
     tag = "groups",
-    params(("groupId" = String, Path)),
+    params(("groupId" = shared::model::GroupId, Path)),
     responses((status = 200, description = "Deleted (soft)", body = MessageResponse), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -124,7 +124,7 @@ async fn deactivate(
     post,
     path = "/api/v1/chat/group/{groupId}/member",
     tag = "groups",
-    params(("groupId" = String, Path)),
+    params(("groupId" = shared::model::GroupId, Path)),
     request_body = AddMemberRequest,
     responses((status = 200, description = "Member added", body = GroupView), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
@@ -145,7 +145,7 @@ async fn add_member(
     delete,
     path = "/api/v1/chat/group/{groupId}/member/{userId}",
     tag = "groups",
-    params(("groupId" = String, Path), ("userId" = String, Path)),
+    params(("groupId" = shared::model::GroupId, Path), ("userId" = shared::model::UserId, Path)),
     responses((status = 200, description = "Member removed", body = GroupView), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -165,7 +165,7 @@ async fn remove_member(
     get,
     path = "/api/v1/chat/user/{userId}/groups",
     tag = "groups",
-    params(("userId" = String, Path)),
+    params(("userId" = shared::model::UserId, Path)),
     responses((status = 200, description = "Your active groups", body = Vec<GroupView>), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -182,7 +182,7 @@ async fn of_user(
     get,
     path = "/api/v1/chat/group-rooms/{userId}",
     tag = "groups",
-    params(("userId" = String, Path)),
+    params(("userId" = shared::model::UserId, Path)),
     responses((status = 200, description = "Your groups with latest message and unread count", body = Vec<GroupRoom>), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]

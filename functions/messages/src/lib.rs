@@ -96,7 +96,7 @@ async fn update_status(
     get,
     path = "/api/v1/chat/messages/undelivered/{userId}/{partnerId}",
     tag = "messages",
-    params(("userId" = String, Path), ("partnerId" = String, Path)),
+    params(("userId" = shared::model::UserId, Path), ("partnerId" = shared::model::UserId, Path)),
     responses((status = 200, description = "Messages from the partner still SENT", body = Vec<Message>), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]

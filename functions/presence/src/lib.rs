@@ -44,7 +44,7 @@ pub fn router(ctx: AppContext) -> Router {
     put,
     path = "/api/v1/chat/user/{userId}/last-seen",
     tag = "presence",
-    params(("userId" = String, Path)),
+    params(("userId" = shared::model::UserId, Path)),
     responses((status = 200, description = "Updated to now", body = LastSeen), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -63,7 +63,7 @@ async fn touch_last_seen(
     get,
     path = "/api/v1/chat/user/{userId}/last-seen",
     tag = "presence",
-    params(("userId" = String, Path)),
+    params(("userId" = shared::model::UserId, Path)),
     responses((status = 200, description = "When the user was last seen", body = LastSeen), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -80,7 +80,7 @@ async fn last_seen(
     get,
     path = "/api/v1/chat/user/{userId}/online-status",
     tag = "presence",
-    params(("userId" = String, Path)),
+    params(("userId" = shared::model::UserId, Path)),
     responses((status = 200, description = "Online now?", body = OnlineStatus), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -110,7 +110,7 @@ async fn mark(
     put,
     path = "/api/v1/chat/messages/delivered/{userId}/{partnerId}",
     tag = "presence",
-    params(("userId" = String, Path), ("partnerId" = String, Path)),
+    params(("userId" = shared::model::UserId, Path), ("partnerId" = shared::model::UserId, Path)),
     responses((status = 200, description = "How many moved to DELIVERED", body = ModifiedCount), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -126,7 +126,7 @@ async fn mark_delivered(
     put,
     path = "/api/v1/chat/messages/read/{userId}/{partnerId}",
     tag = "presence",
-    params(("userId" = String, Path), ("partnerId" = String, Path)),
+    params(("userId" = shared::model::UserId, Path), ("partnerId" = shared::model::UserId, Path)),
     responses((status = 200, description = "How many moved to READ", body = ModifiedCount), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -142,7 +142,7 @@ async fn mark_read(
     get,
     path = "/api/v1/chat/rooms/{userId}",
     tag = "presence",
-    params(("userId" = String, Path)),
+    params(("userId" = shared::model::UserId, Path)),
     responses((status = 200, description = "Your private conversations", body = Vec<PrivateRoom>), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]

@@ -67,7 +67,7 @@ async fn update_me(
     get,
     path = "/api/v1/users/{userId}",
     tag = "users",
-    params(("userId" = String, Path)),
+    params(("userId" = shared::model::UserId, Path)),
     responses((status = 200, description = "A public profile", body = PublicUser), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -133,7 +133,7 @@ async fn sessions(
     delete,
     path = "/api/v1/users/me/sessions/{sessionId}",
     tag = "users",
-    params(("sessionId" = String, Path)),
+    params(("sessionId" = shared::model::SessionId, Path)),
     responses((status = 200, description = "Session ended", body = MessageResponse), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]

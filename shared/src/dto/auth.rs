@@ -7,13 +7,16 @@ use crate::model::User;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterRequest {
     #[validate(custom(function = "super::rules::username"))]
+    #[schema(pattern = "^[A-Za-z0-9_.-]{3,30}$", example = "alice")]
     pub username: String,
     #[validate(
         email(message = "email must be a valid email address"),
         length(max = 254, message = "email must be at most 254 characters")
     )]
+    #[schema(format = Email, max_length = 254, example = "alice@example.com")]
     pub email: String,
     #[validate(custom(function = "super::rules::new_password"))]
+    #[schema(min_length = 8, max_length = 72, example = "correct-horse-battery")]
     pub password: String,
     #[validate(custom(
         function = "super::rules::display_name",
@@ -39,8 +42,10 @@ pub struct LoginRequest {
         email(message = "email must be a valid email address"),
         length(max = 254, message = "email must be at most 254 characters")
     )]
+    #[schema(format = Email, max_length = 254, example = "alice@example.com")]
     pub email: String,
     #[validate(length(min = 1, max = 1024, message = "password must be 1 to 1024 characters"))]
+    #[schema(min_length = 1, max_length = 1024, example = "correct-horse-battery")]
     pub password: String,
 }
 

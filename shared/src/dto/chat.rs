@@ -27,6 +27,7 @@ pub struct CreateMessageRequest {
             message = "message must not be blank"
         )
     )]
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub message: String,
     #[validate(custom(
         function = "super::rules::http_url",
@@ -39,6 +40,7 @@ pub struct CreateMessageRequest {
         max = 100,
         message = "clientMessageId must be 1 to 100 characters"
     ))]
+    #[schema(min_length = 1, max_length = 100)]
     pub client_message_id: Option<String>,
 }
 
@@ -52,8 +54,10 @@ pub struct FetchMessagesRequest {
     pub receiver_id: Option<UserId>,
     pub group_id: Option<GroupId>,
     #[validate(range(min = 1, max = 1_000_000, message = "page must be at least 1"))]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u32>,
     #[validate(range(min = 1, max = 100, message = "limit must be between 1 and 100"))]
+    #[schema(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     #[validate(length(min = 1, max = 100, message = "before must be a messageId"))]
     pub before: Option<String>,

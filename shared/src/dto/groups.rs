@@ -57,6 +57,7 @@ pub struct AddMemberRequest {
 pub struct GroupSearchQuery {
     /// Part of a group name (case-insensitive, literal).
     #[validate(length(min = 1, max = 100, message = "q must be 1 to 100 characters"))]
+    #[param(min_length = 1, max_length = 100)]
     pub q: String,
 }
 

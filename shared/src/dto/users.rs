@@ -52,6 +52,7 @@ pub struct ChangePasswordRequest {
         function = "super::rules::new_password",
         message = "newPassword must be at least 8 characters and at most 72 bytes"
     ))]
+    #[schema(min_length = 8, max_length = 72)]
     pub new_password: String,
 }
 
@@ -61,6 +62,7 @@ pub struct ChangePasswordRequest {
 pub struct SearchQuery {
     /// Prefix of a username, first name or last name (case-insensitive).
     #[validate(length(min = 1, max = 50, message = "q must be 1 to 50 characters"))]
+    #[param(min_length = 1, max_length = 50)]
     pub q: String,
 }
 
