@@ -1,5 +1,5 @@
 //! Reliability drills that fit in the test run: concurrent writers on the embedded database, a node
-//! killed while messages keep coming, and abuse of the realtime node.
+//! killed while messages keep coming, abuse of the realtime node, and connection churn.
 
 use std::{
     collections::HashSet,
@@ -243,4 +243,97 @@ async fn abuse_does_not_take_the_node_down() {
         .expect("messageReceived", |m| m["messageId"] == reply["messageId"])
         .await;
     drop((huge, garbage, silent));
+}
+
+/// Opens `/chat` with `token` over a raw WebSocket and waits for the namespace to be joined.
+async fn joined(port: u16, token: &str) {
+    let mut socket = raw(port).await;
+    let _open = socket.next().await;
+    let auth = json!({ "token": token });
+    socket
+        .send(Frame::Text(format!("40/chat,{auth}")))
+        .await
+        .expect("handshake sent");
+    while let Some(Ok(frame)) = socket.next().await {
+        if let Frame::Text(text) = frame {
+            assert!(!text.starts_with("44/chat"), "refused: {text}");
+            if text.starts_with("40/chat") {
+                return;
+            }
+        }
+    }
+    panic!("connection closed before the namespace was joined");
+}
+
+/// The node's resident memory in KiB (Linux).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+/// 1000 authenticated connections opened and dropped (50 at a time), four rounds: the node cleans
+/// every one up (the user ends offline) and its memory after the last round is back at the level
+/// after the first, so nothing is kept per closed connection.
+#[tokio::test]
+async fn connection_churn_leaves_nothing_behind() {
+    let app = spawn_app(&Backend::Sqlite).await;
+    let node = RealtimeNode::start(&app).await;
+    let pid = node.pid().expect("node runs");
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    app.create_group(&alice, "churners", &[&bob]).await;
+
+    let round = || async {
+        futures_util::stream::iter(0..1_000)
+            .for_each_concurrent(50, |_| joined(node.port, &alice.access_token))
+            .await;
+    };
+    let settled = || async {
+        for _ in 0..200 {
+            let status: Value = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/chat/user/{}/online-status", alice.id),
+                    &bob.access_token,
+                    None,
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            if status["isOnline"] == false {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("alice stays online after every connection closed");
+    };
+
+    round().await;
+    settled().await;
+    let after_first = rss_kib(pid);
+    for _ in 0..3 {
+        round().await;
+        settled().await;
+    }
+    let after_last = rss_kib(pid);
+    eprintln!(
+        "node RSS after the first round {after_first} KiB, after the fourth {after_last} KiB"
+    );
+    assert!(
+        after_last <= after_first + after_first / 10,
+        "memory grows with closed connections: {after_first} KiB → {after_last} KiB"
+    );
+
+    let watcher = connect(&node.url(), Some(&bob.access_token))
+        .await
+        .expect("still accepts");
+    let reply = app.send_private(&alice, &bob, "after the churn").await;
+    watcher
+        .expect("messageReceived", |m| m["messageId"] == reply["messageId"])
+        .await;
 }
