@@ -66,7 +66,7 @@ async fn readers(port: u16, users: &[BenchUser], receipts: &Arc<Receipts>) {
 }
 
 #[derive(Clone, Copy)]
-enum Path {
+pub enum Path {
     Rest,
     Socket,
 }
@@ -174,16 +174,22 @@ async fn send_all(
 }
 
 /// One run: who sends what to whom, and how many deliveries that makes.
-struct Workload<'a> {
-    label: String,
-    senders: &'a [BenchUser],
-    receivers: &'a [BenchUser],
-    bodies: Vec<Value>,
-    expected: usize,
-    path: Path,
+pub struct Workload<'a> {
+    pub label: String,
+    pub senders: &'a [BenchUser],
+    pub receivers: &'a [BenchUser],
+    pub bodies: Vec<Value>,
+    pub expected: usize,
+    pub path: Path,
 }
 
-async fn measure(app: &TestApp, port: u16, run: Workload<'_>) {
+/// What one run measured.
+pub struct Outcome {
+    pub per_second: f64,
+    pub latencies: Latencies,
+}
+
+pub async fn measure(app: &TestApp, port: u16, run: Workload<'_>) -> Outcome {
     let Workload {
         label,
         senders,
@@ -227,6 +233,10 @@ async fn measure(app: &TestApp, port: u16, run: Workload<'_>) {
         sent_in.as_secs_f64(),
         latencies.summary()
     );
+    Outcome {
+        per_second: stats::per_second(received, elapsed),
+        latencies,
+    }
 }
 
 pub async fn run(messages: usize) {
@@ -280,7 +290,7 @@ pub async fn run(messages: usize) {
     }
 }
 
-async fn group_of(app: &TestApp, members: &[BenchUser]) -> String {
+pub async fn group_of(app: &TestApp, members: &[BenchUser]) -> String {
     let ids: Vec<String> = members[1..].iter().map(|m| m.id.to_hex()).collect();
     let response = app
         .client

@@ -14,7 +14,9 @@ use crate::{
     time::to_iso,
 };
 
-const POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// How long an idle reader waits before asking again (a reader that found events asks again at
+/// once). 10 ms keeps delivery latency low for about a hundred indexed point reads a second.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
 const BATCH: i64 = 256;
 /// Events older than this are pruned when a store opens; a reader that was away longer resumes
 /// from the oldest event kept.
