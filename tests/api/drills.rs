@@ -294,18 +294,7 @@ async fn connection_churn_leaves_nothing_behind() {
     };
     let settled = || async {
         for _ in 0..200 {
-            let status: Value = app
-                .call(
-                    Method::GET,
-                    &format!("/api/v1/chat/user/{}/online-status", alice.id),
-                    &bob.access_token,
-                    None,
-                )
-                .await
-                .json()
-                .await
-                .unwrap();
-            if status["isOnline"] == false {
+            if !app.is_online(&bob, &alice).await {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -25,14 +25,7 @@ fn with_id(id: &Value) -> impl Fn(&Value) -> bool + '_ {
 }
 
 async fn online(app: &TestApp, asker: &Account, who: &Account) -> bool {
-    let path = format!("/api/v1/chat/user/{}/online-status", who.id);
-    let status: Value = app
-        .call(Method::GET, &path, &asker.access_token, None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    status["isOnline"].as_bool().unwrap()
+    app.is_online(asker, who).await
 }
 
 #[tokio::test]

@@ -247,6 +247,23 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// `GET path` as `token`; the JSON body.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.call(reqwest::Method::GET, path, token, None)
+            .await
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    /// Whether `who` is online, as `asker` reads it from the online-status route.
+    pub async fn is_online(&self, asker: &Account, who: &Account) -> bool {
+        let path = format!("/api/v1/chat/user/{}/online-status", who.id);
+        self.get_json(&path, &asker.access_token).await["isOnline"]
+            .as_bool()
+            .expect("isOnline")
+    }
+
     /// Sends a message as `from`; asserts it was created and returns it.
     pub async fn send(&self, from: &Account, body: Value) -> Value {
         let response = self
