@@ -42,16 +42,21 @@ async fn start_reference(port: u16) -> Reference {
             .expect("npm runs (Node.js 18+ is needed for the side-by-side benchmark)");
         assert!(status.success(), "npm ci in bench/node-reference");
     }
-    let child = Command::new("node")
-        .arg("server.js")
-        .env("PORT", port.to_string())
-        .current_dir(&dir)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("node starts");
+    let reference = Reference(
+        Command::new("node")
+            .arg("server.js")
+            .env("PORT", port.to_string())
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("node starts"),
+    );
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Reference(child);
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return reference;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -83,7 +88,12 @@ pub async fn run(messages: usize) {
     let node = RealtimeNode::start(&app).await;
     let members = setup::users(&app, "m", MEMBERS).await;
     let group = delivery::group_of(&app, &members).await;
-    let ours = delivery::measure(&app, node.port, workload("ours", &members, &group, messages)).await;
+    let ours = delivery::measure(
+        &app,
+        node.port,
+        workload("ours", &members, &group, messages),
+    )
+    .await;
     let ours_rss = node.pid().map(stats::rss_kib).unwrap_or_default();
     drop(node);
 

@@ -44,7 +44,7 @@ impl SqliteStore {
         let cutoff = crate::time::now() - chrono::Duration::days(RETENTION_DAYS);
         sqlx::query("DELETE FROM events WHERE created_at < ?")
             .bind(to_iso(&cutoff))
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(map_err)?;
         Ok(())

@@ -28,6 +28,7 @@ const SCHEMA: &str = include_str!("schema.sql");
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -47,6 +48,15 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options.clone())
+            .await
+            .map_err(map_err)?;
+        // SQLite runs one writer at a time. Writers of this process queue for one connection
+        // (in order, without sleeping) instead of contending for the file lock, whose busy handler
+        // backs off in sleeps of up to 100 ms; `busy_timeout` still orders writers across processes.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(15))
             .connect_with(options)
             .await
             .map_err(map_err)?;
@@ -55,7 +65,7 @@ impl SqliteStore {
             .execute(&pool)
             .await
             .map_err(map_err)?;
-        let store = Self { pool };
+        let store = Self { pool, writer };
         store.prune_feed().await?;
         Ok(store)
     }
@@ -63,14 +73,20 @@ impl SqliteStore {
     /// A write transaction that takes the write lock up front, so it never fails half-way on a
     /// lock upgrade; `busy_timeout` makes other processes wait their turn.
     pub(crate) async fn write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.pool
+        self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)
     }
 
+    /// Connections for reads (WAL: readers never wait for the writer).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The one connection this process writes through (see `open`).
+    pub(crate) fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 }
 

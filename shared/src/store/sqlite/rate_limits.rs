@@ -15,9 +15,11 @@ impl RateLimitStore for SqliteStore {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
+        // One write transaction: sweep the expired windows, count this hit.
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM rate_limits WHERE expires_at <= ?")
             .bind(to_iso(&now))
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
         let count: i64 = sqlx::query_scalar(
@@ -26,9 +28,10 @@ impl RateLimitStore for SqliteStore {
         )
         .bind(key)
         .bind(to_iso(&expires_at))
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 }

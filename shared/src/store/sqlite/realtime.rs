@@ -36,7 +36,7 @@ impl RealtimeStore for SqliteStore {
         .bind(user.to_hex())
         .bind(to_iso(&now))
         .bind(to_iso(&now))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -45,7 +45,7 @@ impl RealtimeStore for SqliteStore {
     async fn remove_connection(&self, socket_id: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM connections WHERE socket_id = ?")
             .bind(socket_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(map_err)?;
         Ok(())
@@ -55,7 +55,7 @@ impl RealtimeStore for SqliteStore {
         sqlx::query("UPDATE connections SET heartbeat_at = ? WHERE node_id = ?")
             .bind(to_iso(&now))
             .bind(node_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(map_err)?;
         Ok(())
@@ -65,7 +65,7 @@ impl RealtimeStore for SqliteStore {
         let ids: Vec<String> =
             sqlx::query_scalar("DELETE FROM connections WHERE node_id = ? RETURNING user_id")
                 .bind(node_id)
-                .fetch_all(self.pool())
+                .fetch_all(self.writer())
                 .await
                 .map_err(map_err)?;
         distinct_users(ids)
@@ -75,13 +75,23 @@ impl RealtimeStore for SqliteStore {
         let ids: Vec<String> =
             sqlx::query_scalar("DELETE FROM connections WHERE heartbeat_at <= ? RETURNING user_id")
                 .bind(to_iso(&alive_after))
-                .fetch_all(self.pool())
+                .fetch_all(self.writer())
                 .await
                 .map_err(map_err)?;
         distinct_users(ids)
     }
 
     async fn mark_online(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<bool> {
+        // Already online (another device): a read answers, no write lock is taken. Safe because
+        // the caller stored its connection first, so no concurrent "last one gone" can follow it.
+        let online: Option<bool> = sqlx::query_scalar("SELECT is_online FROM users WHERE id = ?")
+            .bind(user.to_hex())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(map_err)?;
+        if online != Some(false) {
+            return Ok(false);
+        }
         let mut tx = self.write().await?;
         let last_seen: Option<String> = sqlx::query_scalar(
             "UPDATE users SET is_online = 1 WHERE id = ? AND is_online = 0 RETURNING last_seen",
@@ -109,6 +119,20 @@ impl RealtimeStore for SqliteStore {
         now: DateTime<Utc>,
         alive_after: DateTime<Utc>,
     ) -> StoreResult<Option<DateTime<Utc>>> {
+        // Still connected elsewhere (or already offline): a read answers. The caller removed its
+        // connection first, so the last of several disconnecting devices always sees none left.
+        let gone: Option<bool> = sqlx::query_scalar(
+            "SELECT is_online = 1 AND NOT EXISTS (SELECT 1 FROM connections \
+             WHERE user_id = ?1 AND heartbeat_at > ?2) FROM users WHERE id = ?1",
+        )
+        .bind(user.to_hex())
+        .bind(to_iso(&alive_after))
+        .fetch_optional(self.pool())
+        .await
+        .map_err(map_err)?;
+        if gone != Some(true) {
+            return Ok(None);
+        }
         let mut tx = self.write().await?;
         // One statement: the check for live connections and the update cannot interleave with a
         // connect on another node.
@@ -145,7 +169,7 @@ impl RealtimeStore for SqliteStore {
     ) -> StoreResult<()> {
         sqlx::query("DELETE FROM ws_connections WHERE expires_at <= ?")
             .bind(to_iso(&now))
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(map_err)?;
         sqlx::query(
@@ -156,7 +180,7 @@ impl RealtimeStore for SqliteStore {
         .bind(user.to_hex())
         .bind(to_iso(&now))
         .bind(to_iso(&expires_at))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -165,7 +189,7 @@ impl RealtimeStore for SqliteStore {
     async fn remove_ws_connection(&self, connection_id: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM ws_connections WHERE connection_id = ?")
             .bind(connection_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(map_err)?;
         Ok(())
@@ -215,7 +239,7 @@ impl RealtimeStore for SqliteStore {
     }
 
     async fn publish_signal(&self, signal: Signal, now: DateTime<Utc>) -> StoreResult<()> {
-        let mut conn = self.pool().acquire().await.map_err(map_err)?;
+        let mut conn = self.writer().acquire().await.map_err(map_err)?;
         record(&mut conn, &Change::Signal(signal), now).await
     }
 
@@ -241,7 +265,7 @@ impl RealtimeStore for SqliteStore {
         .bind(node_id)
         .bind(position)
         .bind(to_iso(&now))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(())

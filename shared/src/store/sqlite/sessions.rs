@@ -41,7 +41,7 @@ impl SessionStore for SqliteStore {
         // Expired sessions are swept here (MongoDB's TTL index does the same there).
         sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
             .bind(to_iso(&session.created_at))
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(map_err)?;
         sqlx::query(
@@ -56,7 +56,7 @@ impl SessionStore for SqliteStore {
         .bind(to_iso(&session.created_at))
         .bind(to_iso(&session.last_used_at))
         .bind(to_iso(&session.expires_at))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(())
@@ -98,7 +98,7 @@ impl SessionStore for SqliteStore {
         .bind(id.to_hex())
         .bind(old_hash)
         .bind(to_iso(&now))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(result.rows_affected() == 1)
@@ -125,7 +125,7 @@ impl SessionStore for SqliteStore {
         let result = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id <> ?")
             .bind(user_id.to_hex())
             .bind(keep.to_hex())
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(map_err)?;
         Ok(result.rows_affected())
@@ -135,7 +135,7 @@ impl SessionStore for SqliteStore {
         let result = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
             .bind(id.to_hex())
             .bind(user_id.to_hex())
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(map_err)?;
         Ok(result.rows_affected() == 1)

@@ -84,7 +84,7 @@ impl UserStore for SqliteStore {
         .bind(record.is_online)
         .bind(to_iso(&record.created_at))
         .bind(to_iso(&record.updated_at))
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(map_err)?;
         Ok(record)
@@ -132,7 +132,7 @@ impl UserStore for SqliteStore {
             .bind(patch.avatar.flatten())
             .bind(to_iso(&now))
             .bind(id.to_hex())
-            .fetch_optional(self.pool())
+            .fetch_optional(self.writer())
             .await
             .map_err(map_err)?
             .map(UserRow::into_record)
@@ -149,7 +149,7 @@ impl UserStore for SqliteStore {
             .bind(password_hash)
             .bind(to_iso(&now))
             .bind(id.to_hex())
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(map_err)?;
         Ok(result.rows_affected() == 1)
@@ -198,7 +198,7 @@ impl UserStore for SqliteStore {
         sqlx::query_as::<_, UserRow>(&sql)
             .bind(to_iso(&at))
             .bind(id.to_hex())
-            .fetch_optional(self.pool())
+            .fetch_optional(self.writer())
             .await
             .map_err(map_err)?
             .map(UserRow::into_record)
