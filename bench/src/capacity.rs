@@ -11,6 +11,21 @@ use crate::{raw_socket, setup, stats};
 const USERS: usize = 100;
 const IN_FLIGHT: usize = 64;
 
+/// The node's RSS once the work a burst of handshakes leaves behind (presence writes) is done:
+/// sampled every second until it changes by less than 1 % (at most 30 s).
+async fn settled_rss(pid: u32) -> u64 {
+    let mut last = stats::rss_kib(pid);
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = stats::rss_kib(pid);
+        if now.abs_diff(last) * 100 < last {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
 pub async fn run(counts: &[usize]) {
     println!("## Realtime capacity (one node, {USERS} users, {IN_FLIGHT} handshakes in flight)");
     for &count in counts {
@@ -29,8 +44,7 @@ pub async fn run(counts: &[usize]) {
             .await;
         let elapsed = started.elapsed();
         let connected = sockets.iter().filter(|s| s.is_ok()).count();
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let loaded = stats::rss_kib(pid);
+        let loaded = settled_rss(pid).await;
         let per_connection = loaded.saturating_sub(baseline) as f64 / connected.max(1) as f64;
         println!(
             "- {count} connections: {connected} connected in {:.2} s ({:.0}/s); node RSS {:.1} MiB \

@@ -24,6 +24,7 @@ use socketioxide::{handler::ConnectHandler, SocketIo};
 
 pub const NAMESPACE: &str = "/chat";
 const SOCKET_BUFFER_PACKETS: usize = 16_384;
+const WS_READ_BUFFER_BYTES: usize = 1_024;
 
 /// This node's name (socket.io state).
 #[derive(Clone)]
@@ -55,6 +56,9 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         // Packets queued per socket before emits to it fail: large enough for a replay burst after
         // a restart or a slow client's backlog (memory is only used when packets are queued).
         .max_buffer_size(SOCKET_BUFFER_PACKETS)
+        // Each WebSocket keeps a read buffer for its whole life; client frames are small (a larger
+        // one grows it), so 1 KiB instead of 4 KiB saves ~30 MB per 10k idle connections.
+        .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
         .with_state(ctx.clone())
         .with_state(NodeId(node_id.clone()))
         .build_layer();
