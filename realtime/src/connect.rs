@@ -3,7 +3,10 @@
 //! the token's subject; it joins its personal room and the rooms of its active groups, and counts
 //! for presence until it disconnects.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
 
 use serde_json::Value;
 use shared::{
@@ -16,7 +19,7 @@ use socketioxide::extract::{SocketRef, State, TryData};
 
 use crate::{
     events,
-    turns::{LastTurn, Turn, TurnQueue},
+    turns::{LastTurn, TurnQueue},
     NodeId,
 };
 
@@ -32,17 +35,52 @@ pub enum HandshakeError {
     Unavailable,
 }
 
-/// The turn that records the connection for presence, handed from the middleware to `on_connect`
-/// so that the socket's events (and its disconnect) queue behind it.
-#[derive(Clone, Default)]
-struct ConnectTurn(Arc<Mutex<Option<Turn>>>);
+/// The socket's presence record. Written during the handshake; removed by the disconnect handler, or
+/// (when the handshake failed after it was written, so no disconnect handler will ever run) when
+/// socketioxide drops the socket.
+struct Presence {
+    ctx: AppContext,
+    socket_id: String,
+    user: CurrentUser,
+    removed: AtomicBool,
+}
+
+impl Presence {
+    /// Removes the record unless that was already done.
+    async fn remove(&self) {
+        if self.removed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Err(err) = realtime::disconnected(&self.ctx, &self.socket_id, self.user.id).await {
+            tracing::error!(error = %err, "cannot record disconnection");
+        }
+    }
+}
+
+impl Drop for Presence {
+    fn drop(&mut self) {
+        if self.removed.load(Ordering::Acquire) {
+            return;
+        }
+        let (ctx, socket_id, user) = (self.ctx.clone(), self.socket_id.clone(), self.user);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(err) = realtime::disconnected(&ctx, &socket_id, user.id).await {
+                    tracing::error!(error = %err, "cannot record disconnection");
+                }
+            });
+        }
+    }
+}
 
 /// Runs before socketioxide acknowledges the connection, so everything a client may rely on once
-/// it is connected is in place here: its user, its rooms and its event handlers. (The connect
-/// handler itself runs as a separate task that can start after the client's first events.)
+/// it is connected is in place here: its user, its rooms, its event handlers and its presence
+/// (the user is online before its first event). The connect handler itself runs as a separate task
+/// that can start after the client's first events, so it does nothing that events depend on.
 pub async fn authenticate(
     socket: SocketRef,
     State(ctx): State<AppContext>,
+    State(node): State<NodeId>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), HandshakeError> {
     let from_auth = auth
@@ -70,52 +108,46 @@ pub async fn authenticate(
         id: verified.user_id,
         session_id: verified.session_id,
     };
+    let socket_id = socket.id.to_string();
+    // Installed before the write, so a refused or failed handshake still removes what it wrote.
+    let presence = Arc::new(Presence {
+        ctx: ctx.clone(),
+        socket_id: socket_id.clone(),
+        user,
+        removed: AtomicBool::new(false),
+    });
+    socket.extensions.insert(presence);
+    realtime::connected(&ctx, &node.0, &socket_id, user.id)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "cannot record connection");
+            HandshakeError::Unavailable
+        })?;
     socket.extensions.insert(user);
     socket.join(user_room(user.id));
     for group in groups {
         socket.join(group_room_id(group.id));
     }
-    let queue = TurnQueue::default();
-    let first = queue.take();
-    socket.extensions.insert(queue);
-    socket
-        .extensions
-        .insert(ConnectTurn(Arc::new(Mutex::new(first))));
+    socket.extensions.insert(TurnQueue::default());
     events::register(&socket);
     socket.on_disconnect(on_disconnect);
     Ok(())
 }
 
-/// Records the connection for presence (`userOnline` to contacts on the first device).
-pub async fn on_connect(
-    socket: SocketRef,
-    State(ctx): State<AppContext>,
-    State(node): State<NodeId>,
-) {
-    let Some(user) = socket.extensions.get::<CurrentUser>() else {
-        let _ = socket.disconnect();
-        return;
-    };
-    let turn = socket
-        .extensions
-        .get::<ConnectTurn>()
-        .and_then(|slot| slot.0.lock().ok().and_then(|mut turn| turn.take()));
-    if let Err(err) = realtime::connected(&ctx, &node.0, &socket.id.to_string(), user.id).await {
-        tracing::error!(error = %err, "cannot record connection");
+pub async fn on_connect(socket: SocketRef) {
+    if let Some(user) = socket.extensions.get::<CurrentUser>() {
+        tracing::info!(user = %user.id, socket = %socket.id, "socket connected");
     }
-    drop(turn);
-    tracing::info!(user = %user.id, socket = %socket.id, "socket connected");
 }
 
-async fn on_disconnect(socket: SocketRef, State(ctx): State<AppContext>, LastTurn(turn): LastTurn) {
+/// After every event the socket sent before it went away, its presence record is removed
+/// (`userOffline` when it was the user's last connection anywhere).
+async fn on_disconnect(socket: SocketRef, LastTurn(turn): LastTurn) {
     if let Some(turn) = &turn {
         turn.wait().await;
     }
-    let Some(user) = socket.extensions.get::<CurrentUser>() else {
-        return;
-    };
-    if let Err(err) = realtime::disconnected(&ctx, &socket.id.to_string(), user.id).await {
-        tracing::error!(error = %err, "cannot record disconnection");
+    if let Some(presence) = socket.extensions.get::<Arc<Presence>>() {
+        presence.remove().await;
+        tracing::info!(user = %presence.user.id, socket = %socket.id, "socket disconnected");
     }
-    tracing::info!(user = %user.id, socket = %socket.id, "socket disconnected");
 }
