@@ -97,6 +97,7 @@ async fn load(
     label: &str,
     app: &TestApp,
     requests: usize,
+    in_flight: usize,
     make: impl Fn(usize) -> (Method, String, Option<Value>),
 ) {
     let token = app.vars["BENCH_TOKEN"].clone();
@@ -124,19 +125,19 @@ async fn load(
                 sent.elapsed()
             }
         })
-        .buffer_unordered(IN_FLIGHT)
+        .buffer_unordered(in_flight)
         .collect()
         .await;
     let elapsed = started.elapsed();
     println!(
-        "- {label}: {:.0} requests/s; {}",
+        "- {label}, {in_flight} in flight: {:.0} requests/s; {}",
         stats::per_second(requests, elapsed),
         Latencies::new(latencies).summary()
     );
 }
 
 pub async fn run(users: usize, messages: usize) {
-    println!("## REST throughput (in-process functions, SQLite, {IN_FLIGHT} requests in flight)");
+    println!("## REST throughput (in-process functions, SQLite)");
     let mut app = setup::app().await;
     let ids = seed(&app, users, messages).await;
     // The busiest user: the most conversations.
@@ -174,6 +175,7 @@ pub async fn run(users: usize, messages: usize) {
         "history fetch (newest 20 of a conversation)",
         &app,
         2_000,
+        IN_FLIGHT,
         |i| {
             let partner = &partners[i % partners.len()];
             (
@@ -184,14 +186,18 @@ pub async fn run(users: usize, messages: usize) {
         },
     )
     .await;
-    load(
-        "rooms list (all conversations, unread counts)",
-        &app,
-        300,
-        |_| (Method::GET, format!("/api/v1/chat/rooms/{hot}"), None),
-    )
-    .await;
-    load("message create (private)", &app, 2_000, |i| {
+    // Unloaded latency (one request at a time), then throughput under load.
+    for in_flight in [1, IN_FLIGHT] {
+        load(
+            "rooms list (all conversations, unread counts)",
+            &app,
+            300,
+            in_flight,
+            |_| (Method::GET, format!("/api/v1/chat/rooms/{hot}"), None),
+        )
+        .await;
+    }
+    load("message create (private)", &app, 2_000, IN_FLIGHT, |i| {
         let partner = &partners[i % partners.len()];
         (
             Method::POST,
