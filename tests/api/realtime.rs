@@ -615,3 +615,46 @@ async fn a_killed_node_delivers_what_was_sent_while_it_was_down() {
     })
     .await;
 }
+
+/// A node that died without cleaning up leaves connection rows nobody refreshes. Once they are older
+/// than the 30 s TTL, a live node's heartbeat (at its start, then every 10 s) ends them and their
+/// users go offline; younger rows of the same dead node are left alone.
+#[tokio::test]
+async fn connections_of_a_dead_node_expire_after_the_ttl() {
+    on_each_backend(|app| async move {
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        let carol = app.register("carol").await;
+        // A first node makes sure the binary is built, so the sweeping node below starts at once.
+        drop(RealtimeNode::start(&app).await);
+        let now = shared::time::now();
+        for (who, socket_id, age) in [(&alice, "dead-1", 31), (&carol, "dead-2", 5)] {
+            let id = who.id.parse().unwrap();
+            let refreshed = now - chrono::Duration::seconds(age);
+            let store = &app.ctx.store;
+            store
+                .add_connection(socket_id, "dead-node", id, refreshed)
+                .await
+                .unwrap();
+            store.mark_online(id, refreshed).await.unwrap();
+        }
+        assert!(online(&app, &bob, &alice).await);
+        assert!(online(&app, &bob, &carol).await);
+
+        let _node = RealtimeNode::start(&app).await;
+        let mut expired = false;
+        for _ in 0..100 {
+            if !online(&app, &bob, &alice).await {
+                expired = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(expired, "alice's 31 s old connection was not expired");
+        assert!(
+            online(&app, &bob, &carol).await,
+            "carol's 5 s old connection is still within the TTL"
+        );
+    })
+    .await;
+}
