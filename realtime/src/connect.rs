@@ -48,11 +48,8 @@ struct Presence {
 impl Presence {
     /// Removes the record unless that was already done.
     async fn remove(&self) {
-        if self.removed.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        if let Err(err) = realtime::disconnected(&self.ctx, &self.socket_id, self.user.id).await {
-            tracing::error!(error = %err, "cannot record disconnection");
+        if !self.removed.swap(true, Ordering::AcqRel) {
+            remove_record(&self.ctx, &self.socket_id, self.user).await;
         }
     }
 }
@@ -64,12 +61,14 @@ impl Drop for Presence {
         }
         let (ctx, socket_id, user) = (self.ctx.clone(), self.socket_id.clone(), self.user);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(err) = realtime::disconnected(&ctx, &socket_id, user.id).await {
-                    tracing::error!(error = %err, "cannot record disconnection");
-                }
-            });
+            runtime.spawn(async move { remove_record(&ctx, &socket_id, user).await });
         }
+    }
+}
+
+async fn remove_record(ctx: &AppContext, socket_id: &str, user: CurrentUser) {
+    if let Err(err) = realtime::disconnected(ctx, socket_id, user.id).await {
+        tracing::error!(error = %err, "cannot record disconnection");
     }
 }
 

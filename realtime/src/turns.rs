@@ -51,11 +51,15 @@ impl TurnQueue {
         if issued.saturating_sub(finished) >= MAX_WAITING {
             return None;
         }
-        let number = self.0.issued.fetch_add(1, Ordering::AcqRel);
-        Some(Turn {
-            number,
+        Some(self.issue())
+    }
+
+    /// The next turn, whatever is waiting.
+    fn issue(&self) -> Turn {
+        Turn {
+            number: self.0.issued.fetch_add(1, Ordering::AcqRel),
             queue: self.clone(),
-        })
+        }
     }
 }
 
@@ -129,11 +133,12 @@ impl<A: Adapter> FromDisconnectParts<A> for LastTurn {
         socket: &Arc<Socket<A>>,
         _: DisconnectReason,
     ) -> Result<Self, Self::Error> {
-        let turn = socket.extensions.get::<TurnQueue>().map(|queue| {
-            let number = queue.0.issued.fetch_add(1, Ordering::AcqRel);
-            Turn { number, queue }
-        });
-        Ok(Self(turn))
+        Ok(Self(
+            socket
+                .extensions
+                .get::<TurnQueue>()
+                .map(|queue| queue.issue()),
+        ))
     }
 }
 

@@ -8,7 +8,8 @@ use std::{
 };
 
 use chat_tests::{
-    realtime::RealtimeNode, socket::connect, spawn_app, spawn_app_with, Account, Backend,
+    process::rss_kib, realtime::RealtimeNode, socket::connect, spawn_app, spawn_app_with, Account,
+    Backend,
 };
 use futures_util::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
@@ -265,16 +266,6 @@ async fn joined(port: u16, token: &str) {
     panic!("connection closed before the namespace was joined");
 }
 
-/// The node's resident memory in KiB (Linux).
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
-}
-
 /// 1000 authenticated connections opened and dropped (50 at a time), six rounds: the node cleans
 /// every one up (the user ends offline after each round) and its memory after the last round is
 /// within 10 % of its level after the third (the allocator has seen the peak by then), so nothing
@@ -308,6 +299,7 @@ async fn connection_churn_leaves_nothing_behind() {
         settled().await;
     }
     let baseline = rss_kib(pid);
+    assert!(baseline > 0, "the node's memory is readable");
     for _ in 0..3 {
         round().await;
         settled().await;

@@ -6,7 +6,7 @@ use chat_tests::{
     on_each_backend,
     realtime::RealtimeNode,
     socket::{connect, SocketClient},
-    Account, TestApp,
+    Account,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -22,10 +22,6 @@ async fn socket(node: &RealtimeNode, who: &Account) -> SocketClient {
 
 fn with_id(id: &Value) -> impl Fn(&Value) -> bool + '_ {
     move |value: &Value| value["messageId"] == *id
-}
-
-async fn online(app: &TestApp, asker: &Account, who: &Account) -> bool {
-    app.is_online(asker, who).await
 }
 
 #[tokio::test]
@@ -62,7 +58,7 @@ async fn connections_without_a_valid_access_token_are_refused_with_a_reason() {
             .expect("refused");
         assert!(expired.contains("expired"), "{expired}");
         assert!(
-            !online(&app, &alice, &alice).await,
+            !app.is_online(&alice, &alice).await,
             "refused sockets do not count as online"
         );
         socket(&node, &alice).await.disconnect().await;
@@ -505,14 +501,14 @@ async fn presence_follows_the_last_device_and_is_announced_once() {
             .expect("userOnline", |v| v["userId"] == alice.id.as_str())
             .await;
         let laptop = socket(&node, &alice).await;
-        assert!(online(&app, &watcher, &alice).await);
+        assert!(app.is_online(&watcher, &alice).await);
 
         phone.disconnect().await;
         watcher_socket
             .expect_none("userOffline", QUIET, |v| v["userId"] == alice.id.as_str())
             .await;
         assert!(
-            online(&app, &watcher, &alice).await,
+            app.is_online(&watcher, &alice).await,
             "the laptop is still connected"
         );
 
@@ -521,7 +517,7 @@ async fn presence_follows_the_last_device_and_is_announced_once() {
             .expect("userOffline", |v| v["userId"] == alice.id.as_str())
             .await;
         assert!(offline["lastSeen"].as_str().unwrap().ends_with('Z'));
-        assert!(!online(&app, &watcher, &alice).await);
+        assert!(!app.is_online(&watcher, &alice).await);
         assert_eq!(
             watcher_socket.count("userOnline", |v| v["userId"] == alice.id.as_str()),
             1
@@ -565,7 +561,7 @@ async fn two_nodes_side_by_side_deliver_and_agree_on_presence() {
         bob_on_second
             .expect_none("userOffline", QUIET, |v| v["userId"] == alice.id.as_str())
             .await;
-        assert!(online(&app, &bob, &alice).await);
+        assert!(app.is_online(&bob, &alice).await);
         alice_on_second.disconnect().await;
         bob_on_second
             .expect("userOffline", |v| v["userId"] == alice.id.as_str())
@@ -609,7 +605,7 @@ async fn a_killed_node_delivers_what_was_sent_while_it_was_down() {
             bob_again.expect("messageReceived", with_id(id)).await;
         }
         assert!(
-            online(&app, &alice, &bob).await,
+            app.is_online(&alice, &bob).await,
             "bob is back online after the restart"
         );
     })
@@ -638,13 +634,13 @@ async fn connections_of_a_dead_node_expire_after_the_ttl() {
                 .unwrap();
             store.mark_online(id, refreshed).await.unwrap();
         }
-        assert!(online(&app, &bob, &alice).await);
-        assert!(online(&app, &bob, &carol).await);
+        assert!(app.is_online(&bob, &alice).await);
+        assert!(app.is_online(&bob, &carol).await);
 
         let _node = RealtimeNode::start(&app).await;
         let mut expired = false;
         for _ in 0..100 {
-            if !online(&app, &bob, &alice).await {
+            if !app.is_online(&bob, &alice).await {
                 expired = true;
                 break;
             }
@@ -652,7 +648,7 @@ async fn connections_of_a_dead_node_expire_after_the_ttl() {
         }
         assert!(expired, "alice's 31 s old connection was not expired");
         assert!(
-            online(&app, &bob, &carol).await,
+            app.is_online(&bob, &carol).await,
             "carol's 5 s old connection is still within the TTL"
         );
     })
