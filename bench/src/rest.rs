@@ -8,7 +8,7 @@ use futures_util::{stream, StreamExt};
 use rand::Rng;
 use reqwest::Method;
 use serde_json::{json, Value};
-use shared::{model::private_room_id, store::sqlite::SqliteStore};
+use shared::{model::Room, store::sqlite::SqliteStore};
 
 use crate::{
     setup,
@@ -69,7 +69,7 @@ async fn seed(app: &TestApp, users: usize, messages: usize) -> Vec<String> {
                 receiver += 1;
             }
             let (s, r) = (&ids[sender], &ids[receiver]);
-            let room = private_room_id(s.parse().expect("id"), r.parse().expect("id"));
+            let room = Room::private(s.parse().expect("id"), r.parse().expect("id")).to_string();
             query = query
                 .bind(shared::model::MessageOid::new().to_hex())
                 .bind(format!("seed-{n}"))

@@ -1,22 +1,16 @@
 //! The same change feed, delivered to API Gateway WebSocket connections (the `ws` function's
-//! clients) with PostToConnection: same event names, same payloads. A 410 forgets the connection.
-//! Enabled by `APIGW_WS_ENDPOINT`; run it on one realtime node only, or clients get duplicates.
+//! clients) with PostToConnection: the same client events as socket.io (`client_events`), as
+//! `{"event", "data"}` frames. A 410 forgets the connection. Enabled by `APIGW_WS_ENDPOINT`; run it
+//! on one realtime node only, or clients get duplicates.
 
 use futures_util::future::join_all;
-use serde_json::{json, Value};
 use shared::{
     apigw::{Delivery, Gateway},
-    model::{ChatType, GroupId, UserId},
+    model::{GroupId, Room, UserId},
+    service::realtime::{client_events, Outbound, Recipients},
     store::Change,
     AppContext,
 };
-
-/// Who gets a change: `None` is everyone connected.
-struct Targets {
-    event: String,
-    data: Value,
-    users: Option<Vec<UserId>>,
-}
 
 async fn group_members(ctx: &AppContext, group: GroupId) -> Vec<UserId> {
     match ctx.store.find_group(group).await {
@@ -25,83 +19,45 @@ async fn group_members(ctx: &AppContext, group: GroupId) -> Vec<UserId> {
     }
 }
 
-/// The users behind a socket.io room name (`user_<id>` or `group_<id>`).
-async fn room_users(ctx: &AppContext, room: &str) -> Option<Vec<UserId>> {
-    if let Some(user) = room.strip_prefix("user_") {
-        return user.parse().ok().map(|user| vec![user]);
-    }
-    let group = room.strip_prefix("group_")?.parse().ok()?;
-    Some(group_members(ctx, group).await)
+/// Whose API Gateway connections get an event.
+enum Reach {
+    Everyone,
+    Users(Vec<UserId>),
+    /// A private chat room: API Gateway connections do not join chats.
+    Nobody,
 }
 
-async fn targets(ctx: &AppContext, change: &Change) -> Option<Targets> {
-    let to_value = |value| serde_json::to_value(value).ok();
-    match change {
-        Change::MessageCreated(message) => {
-            match (message.chat_type, message.receiver, message.group_id) {
-                (ChatType::Private, Some(receiver), _) => Some(Targets {
-                    event: "messageReceived".into(),
-                    data: to_value(message)?,
-                    users: Some(vec![receiver]),
-                }),
-                (ChatType::Group, _, Some(group)) => {
-                    let mut members = group_members(ctx, group).await;
-                    members.retain(|member| *member != message.sender);
-                    Some(Targets {
-                        event: "groupMessageReceived".into(),
-                        data: to_value(message)?,
-                        users: Some(members),
-                    })
-                }
-                _ => None,
-            }
-        }
-        Change::MessageUpdated(message) => Some(Targets {
-            event: "messageStatus".into(),
-            data: to_value(message)?,
-            users: Some(vec![message.sender]),
-        }),
-        Change::Presence(presence) => Some(Targets {
-            event: if presence.is_online {
-                "userOnline"
-            } else {
-                "userOffline"
-            }
-            .into(),
-            data: if presence.is_online {
-                json!({ "userId": presence.user_id })
-            } else {
-                json!({ "userId": presence.user_id, "lastSeen": shared::time::to_iso(&presence.last_seen) })
-            },
-            users: None,
-        }),
-        Change::Signal(signal) => {
-            let mut users = room_users(ctx, &signal.room).await?;
-            if let Some(except) = signal
-                .except
-                .as_deref()
-                .and_then(|room| room.strip_prefix("user_"))
-            {
-                users.retain(|user| user.to_hex() != except);
-            }
-            Some(Targets {
-                event: signal.event.clone(),
-                data: signal.data.clone(),
-                users: Some(users),
-            })
-        }
-        Change::GroupChanged(_) => None,
+async fn reach(ctx: &AppContext, to: &Recipients) -> Reach {
+    let Recipients::Room { room, except } = to else {
+        return Reach::Everyone;
+    };
+    let mut users = match room {
+        Room::User(user) => vec![*user],
+        Room::Group(group) => group_members(ctx, *group).await,
+        Room::Private(_) => return Reach::Nobody,
+    };
+    if let Some(Room::User(except)) = except {
+        users.retain(|user| user != except);
     }
+    Reach::Users(users)
 }
 
 /// Posts one change to every API Gateway connection that should see it.
 pub async fn deliver(ctx: &AppContext, gateway: &Gateway, change: &Change) {
-    let Some(targets) = targets(ctx, change).await else {
-        return;
+    for outbound in client_events(change) {
+        post(ctx, gateway, &outbound).await;
+    }
+}
+
+async fn post(ctx: &AppContext, gateway: &Gateway, outbound: &Outbound) {
+    let users = match reach(ctx, &outbound.to).await {
+        Reach::Everyone => None,
+        Reach::Users(users) => Some(users),
+        Reach::Nobody => return,
     };
     let connections = match ctx
         .store
-        .ws_connections(targets.users.as_deref(), shared::time::now())
+        .ws_connections(users.as_deref(), shared::time::now())
         .await
     {
         Ok(connections) => connections,
@@ -110,10 +66,9 @@ pub async fn deliver(ctx: &AppContext, gateway: &Gateway, change: &Change) {
             return;
         }
     };
-    let targets = &targets;
     let posts = connections.iter().map(|(connection, _)| async move {
         match gateway
-            .post(connection, &targets.event, &targets.data)
+            .post(connection, &outbound.event, &outbound.payload)
             .await
         {
             Ok(Delivery::Sent) => {}

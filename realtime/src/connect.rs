@@ -10,9 +10,9 @@ use std::sync::{
 
 use serde_json::Value;
 use shared::{
-    auth::{extract::bearer_token, CurrentUser, TokenError, TokenKind},
-    model::group_room_id,
-    service::realtime::{self, user_room},
+    auth::{authenticate as caller_of, extract::bearer_token, CurrentUser, Unauthenticated},
+    model::Room,
+    service::realtime,
     AppContext,
 };
 use socketioxide::extract::{SocketRef, State, TryData};
@@ -25,12 +25,8 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandshakeError {
-    #[error("Authentication required: send an access token as auth.token")]
-    MissingToken,
-    #[error("Access token has expired")]
-    Expired,
-    #[error("Invalid access token")]
-    Invalid,
+    #[error(transparent)]
+    Unauthenticated(#[from] Unauthenticated),
     #[error("Service unavailable, try again")]
     Unavailable,
 }
@@ -85,28 +81,12 @@ pub async fn authenticate(
     let from_auth = auth
         .ok()
         .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
-    let token = from_auth
-        .or_else(|| bearer_token(&socket.req_parts().headers).map(str::to_owned))
-        .ok_or(HandshakeError::MissingToken)?;
-    let verified = ctx
-        .tokens
-        .verify(&token, TokenKind::Access)
-        .map_err(|err| match err {
-            TokenError::Expired => HandshakeError::Expired,
-            _ => HandshakeError::Invalid,
-        })?;
-    let groups = ctx
-        .store
-        .groups_of_user(verified.user_id)
-        .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "cannot load groups of a connecting user");
-            HandshakeError::Unavailable
-        })?;
-    let user = CurrentUser {
-        id: verified.user_id,
-        session_id: verified.session_id,
-    };
+    let token = from_auth.or_else(|| bearer_token(&socket.req_parts().headers).map(str::to_owned));
+    let user = caller_of(&ctx.tokens, token.as_deref())?;
+    let groups = ctx.store.groups_of_user(user.id).await.map_err(|err| {
+        tracing::error!(error = %err, "cannot load groups of a connecting user");
+        HandshakeError::Unavailable
+    })?;
     let socket_id = socket.id.to_string();
     // Installed before the write, so a refused or failed handshake still removes what it wrote.
     let presence = Arc::new(Presence {
@@ -123,9 +103,9 @@ pub async fn authenticate(
             HandshakeError::Unavailable
         })?;
     socket.extensions.insert(user);
-    socket.join(user_room(user.id));
+    socket.join(Room::User(user.id).to_string());
     for group in groups {
-        socket.join(group_room_id(group.id));
+        socket.join(Room::Group(group.id).to_string());
     }
     socket.extensions.insert(TurnQueue::default());
     events::register(&socket);

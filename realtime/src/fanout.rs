@@ -8,15 +8,14 @@ use std::{
 };
 
 use futures_util::StreamExt;
-use serde_json::json;
 use shared::{
     apigw::Gateway,
-    model::{group_room_id, ChatType},
-    service::realtime::user_room,
+    model::{Group, Room},
+    service::realtime::{client_events, Recipients},
     store::Change,
     AppContext,
 };
-use socketioxide::SocketIo;
+use socketioxide::{operators::BroadcastOperators, SocketIo};
 
 use crate::NAMESPACE;
 
@@ -167,62 +166,40 @@ pub async fn apply(io: &SocketIo, change: &Change) {
     let Some(chat) = io.of(NAMESPACE) else {
         return;
     };
-    let result = match change {
-        Change::MessageCreated(message) => {
-            match (message.chat_type, message.receiver, message.group_id) {
-                (ChatType::Private, Some(receiver), _) => {
-                    chat.to(user_room(receiver))
-                        .emit("messageReceived", &message)
-                        .await
+    if let Change::GroupChanged(group) = change {
+        regroup(&chat, group).await;
+    }
+    for outbound in client_events(change) {
+        let sent = match outbound.to {
+            Recipients::Everyone => chat.clone().emit(&*outbound.event, &outbound.payload).await,
+            Recipients::Room { room, except } => {
+                let mut target = chat.clone().to(room.to_string());
+                if let Some(except) = except {
+                    target = target.except(except.to_string());
                 }
-                (ChatType::Group, _, Some(group)) => {
-                    chat.to(group_room_id(group))
-                        .except(user_room(message.sender))
-                        .emit("groupMessageReceived", &message)
-                        .await
-                }
-                _ => Ok(()),
+                target.emit(&*outbound.event, &outbound.payload).await
             }
+        };
+        if let Err(err) = sent {
+            // A socket whose queue is full (a client that does not read) misses this event; it
+            // can catch up with `fetch … after`.
+            tracing::warn!(error = %err, "broadcast did not reach every socket");
         }
-        Change::MessageUpdated(message) => {
-            chat.to(user_room(message.sender))
-                .emit("messageStatus", &message)
-                .await
+    }
+}
+
+/// Re-derives a group's room from its member list: removed members leave at once, and nobody
+/// stays in the room of a deleted group.
+async fn regroup(chat: &BroadcastOperators, group: &Group) {
+    let room = Room::Group(group.id).to_string();
+    let _ = chat.clone().within(room.clone()).leave(room.clone()).await;
+    if group.is_active {
+        for member in &group.members {
+            let _ = chat
+                .clone()
+                .within(Room::User(*member).to_string())
+                .join(room.clone())
+                .await;
         }
-        Change::GroupChanged(group) => {
-            // Re-derive the room from the member list: removed members leave at once.
-            let room = group_room_id(group.id);
-            let _ = chat.clone().within(room.clone()).leave(room.clone()).await;
-            if group.is_active {
-                for member in &group.members {
-                    let _ = chat
-                        .clone()
-                        .within(user_room(*member))
-                        .join(room.clone())
-                        .await;
-                }
-            }
-            Ok(())
-        }
-        Change::Presence(presence) if presence.is_online => {
-            chat.emit("userOnline", &json!({ "userId": presence.user_id }))
-                .await
-        }
-        Change::Presence(presence) => {
-            let data = json!({ "userId": presence.user_id, "lastSeen": shared::time::to_iso(&presence.last_seen) });
-            chat.emit("userOffline", &data).await
-        }
-        Change::Signal(signal) => {
-            let mut target = chat.to(signal.room.clone());
-            if let Some(except) = signal.except.clone() {
-                target = target.except(except);
-            }
-            target.emit(&signal.event, &signal.data).await
-        }
-    };
-    if let Err(err) = result {
-        // A socket whose queue is full (a client that does not read) misses this event; it can
-        // catch up with `fetch … after`.
-        tracing::warn!(error = %err, "broadcast did not reach every socket");
     }
 }

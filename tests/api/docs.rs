@@ -2,22 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use chat_tests::{functions, process::repo_root, spawn_app, Backend};
+use chat_tests::{functions, normalize_route, process::repo_root, spawn_app, Backend};
 use reqwest::StatusCode;
 use serde_json::Value;
-
-fn normalize(path: &str) -> String {
-    path.split('/')
-        .map(|segment| {
-            if segment.starts_with('{') {
-                "{}"
-            } else {
-                segment
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
 
 /// The docs describe the API, not themselves.
 fn is_docs_route(path: &str) -> bool {
@@ -40,7 +27,7 @@ async fn the_document_lists_every_route_and_only_those() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in ["get", "post", "put", "patch", "delete"] {
             if item.get(method).is_some() {
-                documented.insert((method.to_uppercase(), normalize(path)));
+                documented.insert((method.to_uppercase(), normalize_route(path)));
             }
         }
     }
@@ -48,7 +35,7 @@ async fn the_document_lists_every_route_and_only_those() {
         .iter()
         .flat_map(|(_, api)| api.table().to_vec())
         .filter(|route| !is_docs_route(route.path))
-        .map(|route| (route.method.to_string(), normalize(route.path)))
+        .map(|route| (route.method.to_string(), normalize_route(route.path)))
         .collect();
     let undocumented: Vec<_> = served.difference(&documented).collect();
     let unserved: Vec<_> = documented.difference(&served).collect();

@@ -3,21 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use chat_tests::{functions, process::repo_root};
-
-/// `/a/{user_id}/b` and `/a/{userId}/b` are the same route.
-fn normalize(path: &str) -> String {
-    path.split('/')
-        .map(|segment| {
-            if segment.starts_with('{') {
-                "{}"
-            } else {
-                segment
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
+use chat_tests::{functions, normalize_route, process::repo_root};
 
 /// (METHOD, path, function) as the routers serve them.
 /// The Swagger UI files under /api/docs reach `meta` through its catch-all (watch: `/{*rest}`,
@@ -32,7 +18,7 @@ fn router_routes() -> BTreeSet<(String, String, String)> {
                 .map(|route| {
                     (
                         route.method.to_string(),
-                        normalize(route.path),
+                        normalize_route(route.path),
                         function.to_owned(),
                     )
                 })
@@ -56,7 +42,7 @@ fn watch_routes() -> BTreeSet<(String, String)> {
     router
         .iter()
         .filter(|(path, _)| path.as_str() != "/{*rest}")
-        .map(|(path, function)| (normalize(path), function.as_str().unwrap().to_owned()))
+        .map(|(path, function)| (normalize_route(path), function.as_str().unwrap().to_owned()))
         .collect()
 }
 
@@ -79,7 +65,7 @@ fn template_routes() -> BTreeSet<(String, String, String)> {
                 assert_eq!(function, "meta", "unknown paths go to meta");
                 continue;
             }
-            routes.insert((method, normalize(path), function.clone()));
+            routes.insert((method, normalize_route(path), function.clone()));
         }
     }
     routes

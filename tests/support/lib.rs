@@ -97,6 +97,20 @@ pub fn base_vars() -> HashMap<String, String> {
     .collect()
 }
 
+/// A route path with its parameters blanked: `/a/{user_id}/b` and `/a/{userId}/b` are one route.
+pub fn normalize_route(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "{}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Every REST function by name, as `cargo lambda watch` and template.yaml know them.
 pub fn functions() -> Vec<(&'static str, shared::http::Api)> {
     vec![

@@ -1,11 +1,11 @@
 //! The `auth` function: `/api/v1/auth/{register,login,refresh,logout}`.
 
-use axum::{extract::State, http::StatusCode, Json, Router};
+use axum::{extract::State, http::StatusCode, Json};
 use shared::{
     auth::{extract::bearer_token, CurrentUser},
     dto::auth::{AuthResponse, LoginRequest, MessageResponse, RefreshRequest, RegisterRequest},
     http::{Api, ClientInfo, OptionalJson, ValidJson},
-    service::{auth, rate_limit},
+    service::auth,
     AppContext, AppError,
 };
 
@@ -16,16 +16,6 @@ pub fn api() -> Api {
         .post("/api/v1/auth/login", login)
         .post("/api/v1/auth/refresh", refresh)
         .post("/api/v1/auth/logout", logout)
-}
-
-/// The routes of this function, for mounting beside others (tests, a single local server).
-pub fn routes() -> Router<AppContext> {
-    api().into_router()
-}
-
-/// The served router: routes plus the shared layers.
-pub fn router(ctx: AppContext) -> Router {
-    shared::http::finish(routes(), ctx)
 }
 
 #[utoipa::path(
@@ -40,7 +30,6 @@ async fn register(
     client: ClientInfo,
     ValidJson(input): ValidJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<AuthResponse>), AppError> {
-    rate_limit::check(&ctx, "register", &client, ctx.config.auth_rate_limit).await?;
     let response = auth::register(&ctx, input, &client).await?;
     Ok((StatusCode::CREATED, Json(response)))
 }
@@ -57,7 +46,6 @@ async fn login(
     client: ClientInfo,
     ValidJson(input): ValidJson<LoginRequest>,
 ) -> Result<Json<AuthResponse>, AppError> {
-    rate_limit::check(&ctx, "login", &client, ctx.config.auth_rate_limit).await?;
     Ok(Json(auth::login(&ctx, input, &client).await?))
 }
 
@@ -75,13 +63,9 @@ async fn refresh(
     headers: axum::http::HeaderMap,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> Result<Json<AuthResponse>, AppError> {
-    rate_limit::check(&ctx, "refresh", &client, ctx.config.auth_rate_limit).await?;
     let from_body = body.and_then(|body| body.refresh_token);
-    let token = from_body
-        .as_deref()
-        .or_else(|| bearer_token(&headers))
-        .ok_or_else(|| AppError::unauthorized("Missing refresh token"))?;
-    Ok(Json(auth::refresh(&ctx, token).await?))
+    let token = from_body.as_deref().or_else(|| bearer_token(&headers));
+    Ok(Json(auth::refresh(&ctx, token, &client).await?))
 }
 
 #[utoipa::path(

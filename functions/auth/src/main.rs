@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::run_function("auth", auth::router).await
+    shared::http::run_function("auth", auth::api).await
 }

@@ -4,7 +4,7 @@
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    Json, Router,
+    Json,
 };
 use shared::{
     auth::CurrentUser,
@@ -16,7 +16,8 @@ use shared::{
             GroupView, UpdateGroupRequest,
         },
     },
-    http::{parse_id, Api, ValidJson, ValidQuery},
+    http::{Api, ValidJson, ValidQuery},
+    model::parse_id,
     service::groups,
     AppContext, AppError,
 };
@@ -35,14 +36,6 @@ pub fn api() -> Api {
         .get("/api/v1/chat/user/{user_id}/groups", of_user)
         .get("/api/v1/chat/group-rooms/{user_id}", rooms)
         .get("/api/v1/chat/groups/search", search)
-}
-
-pub fn routes() -> Router<AppContext> {
-    api().into_router()
-}
-
-pub fn router(ctx: AppContext) -> Router {
-    shared::http::finish(routes(), ctx)
 }
 
 #[utoipa::path(
@@ -192,7 +185,9 @@ async fn rooms(
     Path(user_id): Path<String>,
 ) -> Result<Json<Vec<GroupRoom>>, AppError> {
     let user_id = parse_id("userId", &user_id)?;
-    Ok(Json(groups::rooms(&ctx, caller, user_id).await?))
+    Ok(Json(
+        shared::service::rooms::groups(&ctx, caller, user_id).await?,
+    ))
 }
 
 #[utoipa::path(

@@ -3,13 +3,13 @@
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    Json, Router,
+    Json,
 };
 use shared::{
     auth::CurrentUser,
     dto::chat::{CreateMessageRequest, FetchMessagesRequest, MessagePage, UpdateStatusRequest},
-    http::{parse_id, Api, ValidJson},
-    model::Message,
+    http::{Api, ValidJson},
+    model::{parse_id, Message},
     service::messages,
     AppContext, AppError,
 };
@@ -23,14 +23,6 @@ pub fn api() -> Api {
             "/api/v1/chat/messages/undelivered/{user_id}/{partner_id}",
             undelivered,
         )
-}
-
-pub fn routes() -> Router<AppContext> {
-    api().into_router()
-}
-
-pub fn router(ctx: AppContext) -> Router {
-    shared::http::finish(routes(), ctx)
 }
 
 #[utoipa::path(

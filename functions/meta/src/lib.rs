@@ -7,7 +7,6 @@ use axum::{
     extract::{Path, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Redirect, Response},
-    Router,
 };
 use shared::{
     error::ErrorBody,
@@ -27,14 +26,6 @@ pub fn api() -> Api {
         .get(DOCS, docs_redirect)
         .get("/api/docs/", docs_index)
         .get("/api/docs/{*file}", docs_file)
-}
-
-pub fn routes() -> Router<AppContext> {
-    api().into_router()
-}
-
-pub fn router(ctx: AppContext) -> Router {
-    shared::http::finish(routes(), ctx)
 }
 
 #[utoipa::path(

@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::run_function("meta", meta::router).await
+    shared::http::run_function("meta", meta::api).await
 }

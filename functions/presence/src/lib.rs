@@ -2,7 +2,7 @@
 
 use axum::{
     extract::{Path, State},
-    Json, Router,
+    Json,
 };
 use shared::{
     auth::CurrentUser,
@@ -10,8 +10,8 @@ use shared::{
         chat::{ModifiedCount, PrivateRoom},
         presence::{LastSeen, OnlineStatus},
     },
-    http::{parse_id, Api},
-    model::MessageStatus,
+    http::Api,
+    model::{parse_id, MessageStatus},
     service::{messages, presence},
     AppContext, AppError,
 };
@@ -30,14 +30,6 @@ pub fn api() -> Api {
             mark_read,
         )
         .get("/api/v1/chat/rooms/{user_id}", rooms)
-}
-
-pub fn routes() -> Router<AppContext> {
-    api().into_router()
-}
-
-pub fn router(ctx: AppContext) -> Router {
-    shared::http::finish(routes(), ctx)
 }
 
 #[utoipa::path(
@@ -152,7 +144,9 @@ async fn rooms(
     Path(user_id): Path<String>,
 ) -> Result<Json<Vec<PrivateRoom>>, AppError> {
     let user_id = parse_id("userId", &user_id)?;
-    Ok(Json(presence::private_rooms(&ctx, caller, user_id).await?))
+    Ok(Json(
+        shared::service::rooms::private(&ctx, caller, user_id).await?,
+    ))
 }
 
 /// This function's part of the OpenAPI document.

@@ -3,7 +3,7 @@
 
 use axum::{
     extract::{Path, State},
-    Json, Router,
+    Json,
 };
 use shared::{
     auth::CurrentUser,
@@ -11,8 +11,8 @@ use shared::{
         auth::MessageResponse,
         users::{ChangePasswordRequest, SearchQuery, SessionView, UpdateProfileRequest},
     },
-    http::{parse_id, Api, ValidJson, ValidQuery},
-    model::{PublicUser, User},
+    http::{Api, ValidJson, ValidQuery},
+    model::{parse_id, PublicUser, User},
     service::users,
     AppContext, AppError,
 };
@@ -26,14 +26,6 @@ pub fn api() -> Api {
         .delete("/api/v1/users/me/sessions/{session_id}", end_session)
         .get("/api/v1/users/search", search)
         .get("/api/v1/users/{user_id}", profile)
-}
-
-pub fn routes() -> Router<AppContext> {
-    api().into_router()
-}
-
-pub fn router(ctx: AppContext) -> Router {
-    shared::http::finish(routes(), ctx)
 }
 
 #[utoipa::path(

@@ -4,24 +4,24 @@
 //! - `$connect`: an access token as `?token=` or `Authorization: Bearer`; refused (401) without a
 //!   valid one. The connection id is stored with the user and expires after API Gateway's 2 hours.
 //! - `$disconnect`: forgets the connection.
-//! - `$default`: JSON frames `{"action": "<seed event>", ...}` for sendMessage, messageDelivered,
-//!   messageRead, userTyping, userStoppedTyping and getUserStatus. Answers and deliveries come back
-//!   as `{"event", "data"}` frames via PostToConnection — deliveries from the realtime node's
-//!   change-feed consumer, exactly as socket.io clients get them.
+//! - `$default`: JSON frames `{"action": "<client event>", ...payload}`: every action socket.io
+//!   clients have, through the same dispatcher (`service::realtime::actions`). An action that
+//!   answers with an event (messageSent, userStatus, messagesFetched…) or fails (`error`) is
+//!   answered as an `{"event", "data"}` frame via PostToConnection; deliveries come from the
+//!   realtime node's change-feed consumer, exactly as socket.io clients get them. Joining a chat
+//!   or group room tells the others but puts the connection in no room (it has none).
 
 use aws_lambda_events::{
     apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest},
     encodings::Body,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::{
     apigw::Gateway,
-    auth::{extract::bearer_token, CurrentUser, TokenKind},
-    dto::chat::CreateMessageRequest,
-    http::{json::from_value, parse_id_str},
-    model::{MessageStatus, SessionId, UserId},
-    service::{messages, presence, realtime},
-    AppContext, AppError,
+    auth::{authenticate, extract::bearer_token, CurrentUser},
+    model::SessionId,
+    service::realtime::{actions, event},
+    AppContext,
 };
 
 /// API Gateway closes a WebSocket connection after 2 hours at the latest.
@@ -63,22 +63,16 @@ async fn connect(
     let token = event
         .query_string_parameters
         .first("token")
-        .map(str::to_owned)
-        .or_else(|| bearer_token(&event.headers).map(str::to_owned));
-    let Some(token) = token else {
-        return respond(
-            401,
-            "Authentication required: pass an access token as ?token=",
-        );
-    };
-    let Ok(verified) = ctx.tokens.verify(&token, TokenKind::Access) else {
-        return respond(401, "Invalid or expired access token");
+        .or_else(|| bearer_token(&event.headers));
+    let caller = match authenticate(&ctx.tokens, token) {
+        Ok(caller) => caller,
+        Err(err) => return respond(401, &err.to_string()),
     };
     let now = shared::time::now();
     let expires = now + shared::time::seconds(CONNECTION_LIFETIME_SECS);
     match ctx
         .store
-        .add_ws_connection(connection_id, verified.user_id, now, expires)
+        .add_ws_connection(connection_id, caller.id, now, expires)
         .await
     {
         Ok(()) => respond(200, "connected"),
@@ -113,86 +107,26 @@ async fn frame(
         // The connection stands for the session; nothing here needs its id.
         session_id: SessionId::default(),
     };
-    let payload: Value = body
+    let mut payload: Value = body
         .and_then(|text| serde_json::from_str(text).ok())
         .unwrap_or(Value::Null);
-    let action = payload
-        .get("action")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    let (event, data) = match act(ctx, caller, &action, payload).await {
-        Ok(Some(reply)) => reply,
-        Ok(None) => return respond(200, "ok"),
-        Err(err) => {
-            let message = err.public_message().into_text();
-            ("error", json!({ "event": action, "message": message }))
-        }
+    // `action` is this channel's envelope, not part of the event's payload.
+    let action = match &mut payload {
+        Value::Object(fields) => match fields.remove("action") {
+            Some(Value::String(action)) => action,
+            _ => String::new(),
+        },
+        _ => String::new(),
     };
-    if let Err(err) = gateway.post(connection_id, event, &data).await {
+    let (name, data) = match actions::dispatch(ctx, caller, &action, payload).await {
+        Ok(answer) => match answer.emit {
+            Some(name) => (name, answer.body),
+            None => return respond(200, "ok"),
+        },
+        Err(err) => (event::ERROR, actions::error_payload(&action, &err)),
+    };
+    if let Err(err) = gateway.post(connection_id, name, &data).await {
         tracing::warn!(error = %err, "cannot answer a ws connection");
     }
     respond(200, "ok")
-}
-
-fn to_json(value: impl serde::Serialize) -> Result<Value, AppError> {
-    serde_json::to_value(value).map_err(AppError::internal)
-}
-
-/// The seed events that make sense without socket.io; the answer to send back, if any.
-async fn act(
-    ctx: &AppContext,
-    caller: CurrentUser,
-    action: &str,
-    payload: Value,
-) -> Result<Option<(&'static str, Value)>, AppError> {
-    match action {
-        "sendMessage" => {
-            let body = payload.get("messageData").cloned().unwrap_or(payload);
-            let mut input: Value = body;
-            if let Value::Object(map) = &mut input {
-                map.remove("action");
-            }
-            let input: CreateMessageRequest = from_value(input)?;
-            let sent = messages::send(ctx, caller, input).await?;
-            Ok(Some(("messageSent", to_json(sent.message)?)))
-        }
-        "messageDelivered" | "messageRead" => {
-            let status = if action == "messageRead" {
-                MessageStatus::Read
-            } else {
-                MessageStatus::Delivered
-            };
-            let message_id = payload
-                .get("messageId")
-                .and_then(Value::as_str)
-                .ok_or_else(|| AppError::Validation(vec!["messageId is required".into()]))?;
-            messages::update_status(ctx, caller, message_id, status).await?;
-            Ok(None)
-        }
-        "userTyping" | "userStoppedTyping" => {
-            let event = if action == "userTyping" {
-                "userTyping"
-            } else {
-                "userStoppedTyping"
-            };
-            realtime::typing(ctx, caller, &payload, event).await?;
-            Ok(None)
-        }
-        "getUserStatus" => {
-            let raw = payload
-                .get("userId")
-                .and_then(Value::as_str)
-                .ok_or_else(|| AppError::Validation(vec!["userId is required".into()]))?;
-            let user: UserId = parse_id_str("userId", raw)?;
-            Ok(Some((
-                "userStatus",
-                to_json(presence::online_status(ctx, user).await?)?,
-            )))
-        }
-        other => Err(AppError::bad_request(format!(
-            "unknown action {other:?}: use sendMessage, messageDelivered, messageRead, \
-             userTyping, userStoppedTyping or getUserStatus"
-        ))),
-    }
 }

@@ -1,4 +1,5 @@
-//! `CurrentUser`: the caller, proven by a bearer access token. Handlers that take it are protected.
+//! The HTTP side of authentication: the bearer token of a request, and the `CurrentUser`
+//! extractor every protected handler takes.
 
 use axum::{
     extract::{FromRef, FromRequestParts},
@@ -6,18 +7,8 @@ use axum::{
 };
 use http::{header::AUTHORIZATION, HeaderMap};
 
-use super::{TokenError, TokenKind};
-use crate::{
-    error::AppError,
-    model::{SessionId, UserId},
-    AppContext,
-};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CurrentUser {
-    pub id: UserId,
-    pub session_id: SessionId,
-}
+use super::{authenticate, CurrentUser};
+use crate::{error::AppError, AppContext};
 
 /// The token of an `Authorization: Bearer <token>` header, if there is one.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -38,18 +29,6 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let ctx = AppContext::from_ref(state);
-        let token = bearer_token(&parts.headers)
-            .ok_or_else(|| AppError::unauthorized("Missing bearer access token"))?;
-        let verified = ctx
-            .tokens
-            .verify(token, TokenKind::Access)
-            .map_err(|err| match err {
-                TokenError::Expired => AppError::unauthorized("Access token has expired"),
-                _ => AppError::unauthorized("Invalid access token"),
-            })?;
-        Ok(Self {
-            id: verified.user_id,
-            session_id: verified.session_id,
-        })
+        Ok(authenticate(&ctx.tokens, bearer_token(&parts.headers))?)
     }
 }

@@ -1,8 +1,9 @@
-//! Tokens, passwords and the `CurrentUser` extractor every protected handler takes.
+//! Tokens, passwords, and `authenticate`: the one way an access token becomes the caller.
 
+pub mod caller;
 pub mod extract;
 pub mod jwt;
 pub mod password;
 
-pub use extract::CurrentUser;
+pub use caller::{authenticate, CurrentUser, Unauthenticated};
 pub use jwt::{TokenError, TokenKeys, TokenKind, VerifiedToken};

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use crate::model::{ChatType, GroupId, Message, MessageStatus, UserId};
+use crate::model::{ChatType, GroupId, Message, MessageStatus, Room, UserId};
 
 /// Longest message text accepted, in characters.
 pub const MAX_MESSAGE_CHARS: u64 = 5_000;
@@ -93,7 +93,7 @@ pub struct ModifiedCount {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrivateRoom {
-    pub chat_room_id: String,
+    pub chat_room_id: Room,
     pub partner: crate::model::PublicUser,
     pub last_message: Message,
     pub unread_count: u64,
@@ -103,7 +103,7 @@ pub struct PrivateRoom {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupRoom {
-    pub chat_room_id: String,
+    pub chat_room_id: Room,
     pub group: super::groups::GroupSummary,
     pub last_message: Option<Message>,
     pub unread_count: u64,

@@ -1,8 +1,10 @@
-//! Request and response bodies: validated at the edge (`http::ValidJson`), so services receive
+//! Request and response bodies: validated at the edge (`http::ValidJson` for
+//! HTTP bodies, `decode::payload` for socket payloads), so services receive
 //! values that already follow the rules.
 
 pub mod auth;
 pub mod chat;
+pub mod decode;
 pub mod groups;
 pub mod presence;
 pub mod rules;

@@ -1,5 +1,6 @@
 //! Who is calling: the client address (from API Gateway's request context under Lambda, from the
-//! socket locally) and user agent. Used for rate limits, session records and the request log.
+//! socket locally) and user agent, read from a request. Used for rate limits, session records and
+//! the request log.
 
 use std::{convert::Infallible, net::SocketAddr};
 
@@ -12,11 +13,7 @@ use lambda_http::request::RequestContext;
 
 const MAX_USER_AGENT: usize = 256;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
+pub use crate::model::ClientInfo;
 
 impl ClientInfo {
     pub fn from_request(extensions: &Extensions, headers: &HeaderMap) -> Self {
@@ -27,11 +24,6 @@ impl ClientInfo {
                 .and_then(|value| value.to_str().ok())
                 .map(|agent| agent.chars().take(MAX_USER_AGENT).collect()),
         }
-    }
-
-    /// The key rate limits count under.
-    pub fn rate_limit_key(&self) -> &str {
-        self.ip.as_deref().unwrap_or("unknown")
     }
 }
 

@@ -7,7 +7,7 @@ use axum::{
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
-use super::json::validation_error;
+use crate::dto::decode::validation_error;
 use crate::error::AppError;
 
 pub struct ValidQuery<T>(pub T);

@@ -9,6 +9,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[error("must be a 24-character hex ObjectId")]
 pub struct ObjectIdError;
 
+/// Reads an id from a path parameter or a socket payload field: a bad one is a 400 naming `field`.
+pub fn parse_id<T: FromStr>(field: &str, raw: &str) -> Result<T, crate::AppError> {
+    raw.parse()
+        .map_err(|_| crate::AppError::Validation(vec![format!("{field} {ObjectIdError}")]))
+}
+
 macro_rules! object_id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{GroupId, MessageOid, UserId};
+use super::{GroupId, MessageOid, Room, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
@@ -69,7 +69,7 @@ impl MessageStatus {
 pub struct Message {
     #[serde(rename = "_id")]
     pub id: MessageOid,
-    pub chat_room_id: String,
+    pub chat_room_id: Room,
     pub message_id: String,
     pub chat_type: ChatType,
     pub sender: UserId,
@@ -88,20 +88,6 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::time::iso")]
     pub updated_at: DateTime<Utc>,
-}
-
-/// The server-side chat room id of a private conversation: the two user ids, sorted, joined by `_`.
-pub fn private_room_id(a: UserId, b: UserId) -> String {
-    let (low, high) = if a.to_hex() <= b.to_hex() {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    format!("{low}_{high}")
-}
-
-pub fn group_room_id(group: GroupId) -> String {
-    format!("group_{group}")
 }
 
 /// Where a history page starts: a message's position in its room.
@@ -132,12 +118,5 @@ mod tests {
         assert!(
             !Read.can_become(Delivered) && !Delivered.can_become(Sent) && !Read.can_become(Read)
         );
-    }
-
-    #[test]
-    fn private_room_ids_do_not_depend_on_who_sends() {
-        let (a, b) = (UserId::new(), UserId::new());
-        assert_eq!(private_room_id(a, b), private_room_id(b, a));
-        assert_eq!(private_room_id(a, b).len(), 49);
     }
 }

@@ -3,13 +3,13 @@
 pub mod group;
 pub mod ids;
 pub mod message;
+pub mod room;
 pub mod session;
 pub mod user;
 
 pub use group::{Group, GroupPatch};
-pub use ids::{GroupId, MessageOid, ObjectIdError, SessionId, UserId};
-pub use message::{
-    group_room_id, private_room_id, ChatType, Cursor, HistoryWindow, Message, MessageStatus,
-};
-pub use session::{NewSession, Session};
+pub use ids::{parse_id, GroupId, MessageOid, ObjectIdError, SessionId, UserId};
+pub use message::{ChatType, Cursor, HistoryWindow, Message, MessageStatus};
+pub use room::{Pair, Room, RoomError};
+pub use session::{ClientInfo, NewSession, Session};
 pub use user::{search_key, NewUser, ProfilePatch, PublicUser, User, UserRecord};

@@ -16,3 +16,18 @@ pub struct Session {
 }
 
 pub type NewSession = Session;
+
+/// Who is calling, as far as the channel can tell: the client address and user agent. Sessions
+/// record it; per-address rate limits count under it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// The key per-address rate limits count under.
+    pub fn rate_limit_key(&self) -> &str {
+        self.ip.as_deref().unwrap_or("unknown")
+    }
+}

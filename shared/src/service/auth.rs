@@ -11,8 +11,8 @@ use crate::{
     auth::{password, CurrentUser, TokenError, TokenKind},
     dto::auth::{AuthResponse, LoginRequest, RegisterRequest},
     error::AppError,
-    http::ClientInfo,
-    model::{NewUser, Session, SessionId, User, UserId, UserRecord},
+    model::{ClientInfo, NewUser, Session, SessionId, User, UserId, UserRecord},
+    service::rate_limit,
     AppContext,
 };
 
@@ -23,6 +23,8 @@ pub async fn register(
     input: RegisterRequest,
     client: &ClientInfo,
 ) -> Result<AuthResponse, AppError> {
+    let limit = ctx.config.auth_rate_limit;
+    rate_limit::check(ctx, "register", client.rate_limit_key(), limit).await?;
     let password_hash = password::hash(input.password, ctx.config.bcrypt_cost).await?;
     let user = ctx
         .store
@@ -45,6 +47,8 @@ pub async fn login(
     input: LoginRequest,
     client: &ClientInfo,
 ) -> Result<AuthResponse, AppError> {
+    let limit = ctx.config.auth_rate_limit;
+    rate_limit::check(ctx, "login", client.rate_limit_key(), limit).await?;
     let Some(user) = ctx.store.find_user_by_email(input.email.trim()).await? else {
         password::verify_against_nothing(input.password, ctx.config.bcrypt_cost).await?;
         return Err(AppError::unauthorized(INVALID_CREDENTIALS));
@@ -56,7 +60,15 @@ pub async fn login(
 }
 
 /// Exchanges a refresh token for a new pair; the presented token stops working.
-pub async fn refresh(ctx: &AppContext, refresh_token: &str) -> Result<AuthResponse, AppError> {
+pub async fn refresh(
+    ctx: &AppContext,
+    refresh_token: Option<&str>,
+    client: &ClientInfo,
+) -> Result<AuthResponse, AppError> {
+    let limit = ctx.config.auth_rate_limit;
+    rate_limit::check(ctx, "refresh", client.rate_limit_key(), limit).await?;
+    let refresh_token =
+        refresh_token.ok_or_else(|| AppError::unauthorized("Missing refresh token"))?;
     let verified = ctx
         .tokens
         .verify(refresh_token, TokenKind::Refresh)

@@ -5,12 +5,9 @@ use std::collections::HashSet;
 
 use crate::{
     auth::CurrentUser,
-    dto::{
-        chat::GroupRoom,
-        groups::{CreateGroupRequest, GroupDetails, GroupSummary, GroupView, UpdateGroupRequest},
-    },
+    dto::groups::{CreateGroupRequest, GroupDetails, GroupSummary, GroupView, UpdateGroupRequest},
     error::AppError,
-    model::{group_room_id, search_key, Group, GroupId, GroupPatch, PublicUser, UserId},
+    model::{search_key, Group, GroupId, GroupPatch, PublicUser, UserId},
     service::access,
     store::MemberRemoval,
     AppContext,
@@ -204,40 +201,4 @@ pub async fn search(ctx: &AppContext, query: &str) -> Result<Vec<GroupSummary>, 
     }
     let groups = ctx.store.search_groups(&needle, SEARCH_LIMIT).await?;
     Ok(groups.iter().map(GroupSummary::from).collect())
-}
-
-/// Every active group of the caller with its latest message and unread count, most recent
-/// activity first (a group's creation counts as activity when it has no messages).
-pub async fn rooms(
-    ctx: &AppContext,
-    caller: CurrentUser,
-    user_id: UserId,
-) -> Result<Vec<GroupRoom>, AppError> {
-    access::ensure_self(caller, user_id)?;
-    let groups = ctx.store.groups_of_user(caller.id).await?;
-    let ids: Vec<GroupId> = groups.iter().map(|group| group.id).collect();
-    let summaries = ctx.store.group_rooms(caller.id, &ids).await?;
-    let mut rooms: Vec<GroupRoom> = groups
-        .iter()
-        .map(|group| {
-            let summary = summaries
-                .iter()
-                .find(|summary| summary.latest.group_id == Some(group.id));
-            GroupRoom {
-                chat_room_id: group_room_id(group.id),
-                group: GroupSummary::from(group),
-                last_message: summary.map(|summary| summary.latest.clone()),
-                unread_count: summary.map_or(0, |summary| summary.unread),
-            }
-        })
-        .collect();
-    rooms.sort_by(|a, b| {
-        let activity = |room: &GroupRoom| {
-            room.last_message
-                .as_ref()
-                .map_or(room.group.created_at, |message| message.created_at)
-        };
-        activity(b).cmp(&activity(a))
-    });
-    Ok(rooms)
 }

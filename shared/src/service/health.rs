@@ -1,10 +1,5 @@
 //! Health: is the database reachable?
 
-use axum::{
-    http::StatusCode,
-    response::{IntoResponse, Response},
-    Json,
-};
 use serde::Serialize;
 
 use crate::AppContext;
@@ -21,18 +16,6 @@ pub struct Health {
 impl Health {
     pub fn is_up(&self) -> bool {
         self.status == "ok"
-    }
-}
-
-/// 200 when the database answers, 503 otherwise; the body says which.
-impl IntoResponse for Health {
-    fn into_response(self) -> Response {
-        let status = if self.is_up() {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        };
-        (status, Json(self)).into_response()
     }
 }
 

@@ -4,10 +4,7 @@ use crate::{
     auth::CurrentUser,
     dto::chat::{CreateMessageRequest, FetchMessagesRequest, MessagePage},
     error::AppError,
-    model::{
-        group_room_id, private_room_id, ChatType, Cursor, HistoryWindow, Message, MessageOid,
-        MessageStatus, UserId,
-    },
+    model::{ChatType, Cursor, HistoryWindow, Message, MessageOid, MessageStatus, Room, UserId},
     service::{access, rate_limit},
     store::StoreError,
     AppContext,
@@ -43,7 +40,8 @@ pub async fn send(
             });
         }
     }
-    rate_limit::check_user(ctx, "message", caller.id, ctx.config.message_rate_limit).await?;
+    let limit = ctx.config.message_rate_limit;
+    rate_limit::check(ctx, "message", &rate_limit::user_key(caller.id), limit).await?;
 
     let (chat_room_id, receiver, group_id) = match input.chat_type() {
         ChatType::Private => {
@@ -57,7 +55,7 @@ pub async fn send(
                 return Err(AppError::bad_request("receiver must be another user"));
             }
             access::existing_user(ctx, receiver, "Receiver").await?;
-            (private_room_id(caller.id, receiver), Some(receiver), None)
+            (Room::private(caller.id, receiver), Some(receiver), None)
         }
         ChatType::Group => {
             if input.receiver.is_some() {
@@ -67,7 +65,7 @@ pub async fn send(
                 .group_id
                 .ok_or_else(|| AppError::bad_request("groupId is required for a GROUP message"))?;
             access::member_group(ctx, caller, group_id).await?;
-            (group_room_id(group_id), None, Some(group_id))
+            (Room::Group(group_id), None, Some(group_id))
         }
     };
 
@@ -117,13 +115,13 @@ async fn conversation(
     ctx: &AppContext,
     caller: CurrentUser,
     input: &FetchMessagesRequest,
-) -> Result<String, AppError> {
+) -> Result<Room, AppError> {
     if let Some(current) = input.current_user_id {
         access::ensure_self(caller, current)?;
     }
     if let Some(group_id) = input.group_id {
         access::member_group(ctx, caller, group_id).await?;
-        return Ok(group_room_id(group_id));
+        return Ok(Room::Group(group_id));
     }
     let participants: Vec<UserId> = [input.sender_id, input.receiver_id]
         .into_iter()
@@ -143,19 +141,19 @@ async fn conversation(
         .into_iter()
         .find(|id| *id != caller.id)
         .ok_or_else(|| AppError::bad_request("the conversation needs a partner other than you"))?;
-    Ok(private_room_id(caller.id, partner))
+    Ok(Room::private(caller.id, partner))
 }
 
 async fn cursor(
     ctx: &AppContext,
-    room: &str,
+    room: &Room,
     message_id: &str,
     name: &str,
 ) -> Result<Cursor, AppError> {
     ctx.store
         .find_message(message_id)
         .await?
-        .filter(|message| message.chat_room_id == room)
+        .filter(|message| message.chat_room_id == *room)
         .map(|message| Cursor {
             created_at: message.created_at,
             id: message.id,

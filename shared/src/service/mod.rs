@@ -8,4 +8,5 @@ pub mod messages;
 pub mod presence;
 pub mod rate_limit;
 pub mod realtime;
+pub mod rooms;
 pub mod users;

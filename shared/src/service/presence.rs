@@ -1,13 +1,10 @@
-//! Last seen, online status, and the private rooms list.
+//! Last seen and online status.
 
 use crate::{
     auth::CurrentUser,
-    dto::{
-        chat::PrivateRoom,
-        presence::{LastSeen, OnlineStatus},
-    },
+    dto::presence::{LastSeen, OnlineStatus},
     error::AppError,
-    model::{PublicUser, UserId, UserRecord},
+    model::{UserId, UserRecord},
     service::access,
     AppContext,
 };
@@ -52,39 +49,4 @@ pub async fn online_status(ctx: &AppContext, id: UserId) -> Result<OnlineStatus,
         is_online: user.is_online,
         last_seen: user.last_seen,
     })
-}
-
-/// The caller's private conversations: partner, latest message, unread count; newest first.
-pub async fn private_rooms(
-    ctx: &AppContext,
-    caller: CurrentUser,
-    user_id: UserId,
-) -> Result<Vec<PrivateRoom>, AppError> {
-    access::ensure_self(caller, user_id)?;
-    let summaries = ctx.store.private_rooms(caller.id).await?;
-    let partner_of = |sender: UserId, receiver: Option<UserId>| {
-        if sender == caller.id {
-            receiver
-        } else {
-            Some(sender)
-        }
-    };
-    let partner_ids: Vec<UserId> = summaries
-        .iter()
-        .filter_map(|room| partner_of(room.latest.sender, room.latest.receiver))
-        .collect();
-    let partners = ctx.store.find_users_by_ids(&partner_ids).await?;
-    Ok(summaries
-        .into_iter()
-        .filter_map(|room| {
-            let partner_id = partner_of(room.latest.sender, room.latest.receiver)?;
-            let partner = partners.iter().find(|user| user.id == partner_id)?;
-            Some(PrivateRoom {
-                chat_room_id: room.chat_room_id,
-                partner: PublicUser::from(partner),
-                last_message: room.latest,
-                unread_count: room.unread,
-            })
-        })
-        .collect())
 }

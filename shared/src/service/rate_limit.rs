@@ -1,16 +1,23 @@
 //! Fixed-window rate limits whose counters live in the database, so the limit holds across every
-//! function instance and process.
+//! function instance and process. Every limit is applied by the service that owns the action; a
+//! limit counts under a plain key: a client address (`ClientInfo::rate_limit_key`) or a user
+//! (`user_key`).
 
 use chrono::{TimeZone, Utc};
 
-use crate::{config::RateLimit, error::AppError, http::ClientInfo, model::UserId, AppContext};
+use crate::{config::RateLimit, error::AppError, model::UserId, AppContext};
 
-/// Counts this request against `scope` for the client; `TooManyRequests` (with the seconds until the
-/// window ends) once the client has used up `limit`.
+/// The key a per-user limit counts under.
+pub fn user_key(user: UserId) -> String {
+    format!("user:{user}")
+}
+
+/// Counts one hit against `scope` for `key`; `TooManyRequests` (with the seconds until the window
+/// ends) once `key` has used up `limit`.
 pub async fn check(
     ctx: &AppContext,
     scope: &str,
-    client: &ClientInfo,
+    key: &str,
     limit: RateLimit,
 ) -> Result<(), AppError> {
     let now = crate::time::now();
@@ -21,8 +28,8 @@ pub async fn check(
         .timestamp_opt(window_end_ts, 0)
         .single()
         .ok_or_else(|| AppError::internal("rate limit window out of range"))?;
-    let key = format!("{scope}:{}:{window}", client.rate_limit_key());
-    let count = ctx.store.hit(&key, window_end, now).await?;
+    let counter = format!("{scope}:{key}:{window}");
+    let count = ctx.store.hit(&counter, window_end, now).await?;
     if count > u64::from(limit.max) {
         let retry_after_secs = u64::try_from(window_end_ts - now.timestamp())
             .unwrap_or(1)
@@ -30,18 +37,4 @@ pub async fn check(
         return Err(AppError::TooManyRequests { retry_after_secs });
     }
     Ok(())
-}
-
-/// The same limit, counted per signed-in user instead of per address.
-pub async fn check_user(
-    ctx: &AppContext,
-    scope: &str,
-    user: UserId,
-    limit: RateLimit,
-) -> Result<(), AppError> {
-    let client = ClientInfo {
-        ip: Some(format!("user:{user}")),
-        user_agent: None,
-    };
-    check(ctx, scope, &client, limit).await
 }

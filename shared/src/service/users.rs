@@ -72,7 +72,13 @@ pub async fn search(
     caller: CurrentUser,
     query: &str,
 ) -> Result<Vec<PublicUser>, AppError> {
-    rate_limit::check_user(ctx, "user-search", caller.id, SEARCH_RATE).await?;
+    rate_limit::check(
+        ctx,
+        "user-search",
+        &rate_limit::user_key(caller.id),
+        SEARCH_RATE,
+    )
+    .await?;
     let prefix = search_key(query.trim());
     if prefix.is_empty() {
         return Err(AppError::Validation(vec![
@@ -92,7 +98,13 @@ pub async fn change_password(
     caller: CurrentUser,
     input: ChangePasswordRequest,
 ) -> Result<u64, AppError> {
-    rate_limit::check_user(ctx, "password-change", caller.id, PASSWORD_RATE).await?;
+    rate_limit::check(
+        ctx,
+        "password-change",
+        &rate_limit::user_key(caller.id),
+        PASSWORD_RATE,
+    )
+    .await?;
     let user = ctx
         .store
         .find_user_by_id(caller.id)

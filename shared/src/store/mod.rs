@@ -14,7 +14,7 @@ use crate::{
     config::{Config, Storage as StorageConfig},
     model::{
         Group, GroupId, GroupPatch, HistoryWindow, Message, MessageOid, MessageStatus, NewSession,
-        NewUser, ProfilePatch, Session, SessionId, UserId, UserRecord,
+        NewUser, ProfilePatch, Room, Session, SessionId, UserId, UserRecord,
     },
 };
 
@@ -76,7 +76,7 @@ pub trait UserStore: Send + Sync {
 /// The latest message of one conversation and how many of its messages the reader has not read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoomSummary {
-    pub chat_room_id: String,
+    pub chat_room_id: Room,
     pub latest: Message,
     pub unread: u64,
 }
@@ -113,11 +113,11 @@ pub trait MessageStore: Send + Sync {
     /// A room's messages in the window (newest first, or oldest first for `After`), at most `limit`.
     async fn room_messages(
         &self,
-        chat_room_id: &str,
+        room: &Room,
         window: HistoryWindow,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
-    async fn count_room_messages(&self, chat_room_id: &str) -> StoreResult<u64>;
+    async fn count_room_messages(&self, room: &Room) -> StoreResult<u64>;
     /// Private messages from `sender` to `receiver` still in status SENT, oldest first.
     async fn undelivered_messages(
         &self,
@@ -211,11 +211,11 @@ pub struct PresenceChange {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Signal {
-    pub room: String,
+    pub room: Room,
     pub event: String,
     pub data: serde_json::Value,
     #[serde(default)]
-    pub except: Option<String>,
+    pub except: Option<Room>,
 }
 
 /// What the realtime nodes keep in the database: socket connections (for presence across devices

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{indexes::MESSAGES, map_err, to_bson_time, MongoStore};
 use crate::{
-    model::{ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, UserId},
+    model::{ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Room, UserId},
     store::{MessageStore, RoomSummary, StoreResult},
 };
 
@@ -17,7 +17,7 @@ use crate::{
 pub(crate) struct MessageDoc {
     #[serde(rename = "_id")]
     id: ObjectId,
-    chat_room_id: String,
+    chat_room_id: Room,
     message_id: String,
     chat_type: ChatType,
     sender: ObjectId,
@@ -42,7 +42,7 @@ impl From<&Message> for MessageDoc {
     fn from(m: &Message) -> Self {
         Self {
             id: m.id.0,
-            chat_room_id: m.chat_room_id.clone(),
+            chat_room_id: m.chat_room_id,
             message_id: m.message_id.clone(),
             chat_type: m.chat_type,
             sender: m.sender.0,
@@ -91,7 +91,7 @@ impl From<RoomDoc> for RoomSummary {
     fn from(room: RoomDoc) -> Self {
         let latest = Message::from(room.latest);
         Self {
-            chat_room_id: latest.chat_room_id.clone(),
+            chat_room_id: latest.chat_room_id,
             latest,
             unread: u64::try_from(room.unread).unwrap_or(0),
         }
@@ -237,10 +237,11 @@ impl MessageStore for MongoStore {
 
     async fn room_messages(
         &self,
-        chat_room_id: &str,
+        room: &Room,
         window: HistoryWindow,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
+        let chat_room_id = room.to_string();
         let newest_first = doc! { "createdAt": -1, "_id": -1 };
         let (filter, options) = match window {
             HistoryWindow::Page { offset } => (
@@ -281,7 +282,8 @@ impl MessageStore for MongoStore {
         self.find_messages(filter, options).await
     }
 
-    async fn count_room_messages(&self, chat_room_id: &str) -> StoreResult<u64> {
+    async fn count_room_messages(&self, room: &Room) -> StoreResult<u64> {
+        let chat_room_id = room.to_string();
         self.messages()
             .count_documents(doc! { "chatRoomId": chat_room_id })
             .await

@@ -10,7 +10,7 @@ use super::{
     map_err, to_bson_time, MongoStore,
 };
 use crate::{
-    model::UserId,
+    model::{Room, UserId},
     store::{RealtimeStore, Signal, StoreError, StoreResult},
 };
 
@@ -34,11 +34,11 @@ struct ConnectionDoc {
 pub(crate) struct SignalDoc {
     #[serde(rename = "_id")]
     id: ObjectId,
-    room: String,
+    room: Room,
     event: String,
     data: bson::Bson,
     #[serde(default)]
-    except: Option<String>,
+    except: Option<Room>,
     expires_at: bson::DateTime,
 }
 

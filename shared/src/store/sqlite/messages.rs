@@ -6,7 +6,7 @@ use super::{
     feed::record, map_err, parse_column, parse_id_list, parse_time, placeholders, SqliteStore,
 };
 use crate::{
-    model::{ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, UserId},
+    model::{ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Room, UserId},
     store::{Change, MessageStore, RoomSummary, StoreError, StoreResult},
     time::to_iso,
 };
@@ -77,7 +77,7 @@ impl MessageRow {
         };
         Ok(Message {
             id: parse_column("messages.id", &self.id)?,
-            chat_room_id: self.chat_room_id,
+            chat_room_id: parse_column("messages.chat_room_id", &self.chat_room_id)?,
             message_id: self.message_id,
             chat_type,
             sender: parse_column("messages.sender", &self.sender)?,
@@ -112,7 +112,7 @@ impl RoomRow {
     fn into_summary(self) -> StoreResult<RoomSummary> {
         let latest = self.message.into_message()?;
         Ok(RoomSummary {
-            chat_room_id: latest.chat_room_id.clone(),
+            chat_room_id: latest.chat_room_id,
             latest,
             unread: u64::try_from(self.unread).unwrap_or(0),
         })
@@ -165,7 +165,7 @@ impl MessageStore for SqliteStore {
         )
         .bind(message.id.to_hex())
         .bind(&message.message_id)
-        .bind(&message.chat_room_id)
+        .bind(message.chat_room_id.to_string())
         .bind(message.chat_type.as_str())
         .bind(message.sender.to_hex())
         .bind(message.receiver.map(|id| id.to_hex()))
@@ -287,16 +287,17 @@ impl MessageStore for SqliteStore {
 
     async fn room_messages(
         &self,
-        chat_room_id: &str,
+        room: &Room,
         window: HistoryWindow,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
+        let chat_room_id = room.to_string();
         let base = format!("SELECT {COLUMNS} FROM messages m WHERE m.chat_room_id = ?");
         let newest_first = "ORDER BY m.created_at DESC, m.id DESC LIMIT ?";
         let rows = match window {
             HistoryWindow::Page { offset } => {
                 sqlx::query_as::<_, MessageRow>(&room_page_sql())
-                    .bind(chat_room_id)
+                    .bind(&chat_room_id)
                     .bind(i64::from(limit))
                     .bind(i64::try_from(offset).unwrap_or(i64::MAX))
                     .fetch_all(self.pool())
@@ -308,7 +309,7 @@ impl MessageStore for SqliteStore {
                 );
                 let at = to_iso(&cursor.created_at);
                 sqlx::query_as::<_, MessageRow>(&sql)
-                    .bind(chat_room_id)
+                    .bind(&chat_room_id)
                     .bind(&at)
                     .bind(&at)
                     .bind(cursor.id.to_hex())
@@ -323,7 +324,7 @@ impl MessageStore for SqliteStore {
                 );
                 let at = to_iso(&cursor.created_at);
                 sqlx::query_as::<_, MessageRow>(&sql)
-                    .bind(chat_room_id)
+                    .bind(&chat_room_id)
                     .bind(&at)
                     .bind(&at)
                     .bind(cursor.id.to_hex())
@@ -335,9 +336,9 @@ impl MessageStore for SqliteStore {
         collect(rows.map_err(map_err)?)
     }
 
-    async fn count_room_messages(&self, chat_room_id: &str) -> StoreResult<u64> {
+    async fn count_room_messages(&self, room: &Room) -> StoreResult<u64> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE chat_room_id = ?")
-            .bind(chat_room_id)
+            .bind(room.to_string())
             .fetch_one(self.pool())
             .await
             .map_err(map_err)?;

@@ -1,0 +1,21 @@
+//! Every server → client event name of the `/chat` namespace (socket.io) and of API Gateway
+//! WebSocket frames (`{"event", "data"}`): the one place they are spelled.
+
+pub const MESSAGE_SENT: &str = "messageSent";
+pub const MESSAGE_RECEIVED: &str = "messageReceived";
+pub const GROUP_MESSAGE_RECEIVED: &str = "groupMessageReceived";
+pub const MESSAGE_STATUS: &str = "messageStatus";
+pub const MESSAGES_FETCHED: &str = "messagesFetched";
+pub const GROUP_MESSAGES_FETCHED: &str = "groupMessagesFetched";
+pub const USER_STATUS: &str = "userStatus";
+pub const USER_ONLINE: &str = "userOnline";
+pub const USER_OFFLINE: &str = "userOffline";
+pub const USER_TYPING: &str = "userTyping";
+pub const USER_STOPPED_TYPING: &str = "userStoppedTyping";
+pub const USER_JOINED_CHAT: &str = "userJoinedChat";
+pub const USER_LEFT_CHAT: &str = "userLeftChat";
+pub const USER_JOINED_GROUP: &str = "userJoinedGroup";
+pub const USER_LEFT_GROUP: &str = "userLeftGroup";
+pub const GROUP_CALL_INCOMING: &str = "groupCallIncoming";
+/// A failed client event: `{event, message}`.
+pub const ERROR: &str = "error";

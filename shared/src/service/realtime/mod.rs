@@ -1,0 +1,95 @@
+//! The rules of the realtime channels (socket.io and API Gateway WebSocket clients alike):
+//! presence across devices and nodes, what a client may ask (`actions`), whom a typing indicator or
+//! a join reaches (`audience`), and which client events a feed change becomes (`outbound`).
+//! Nothing here knows about sockets; the transports call these.
+
+pub mod actions;
+pub mod audience;
+pub mod event;
+pub mod outbound;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::{error::AppError, model::Room, model::UserId, store::Signal, AppContext};
+
+pub use audience::{audience, typing, Audience};
+pub use outbound::{client_events, Outbound, Recipients};
+
+/// A node refreshes its connections this often…
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
+/// …and a connection not refreshed for this long belongs to a dead node.
+pub const CONNECTION_TTL: Duration = Duration::from_secs(30);
+
+fn alive_after(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - chrono::Duration::from_std(CONNECTION_TTL).unwrap_or(chrono::Duration::seconds(30))
+}
+
+/// Records a new socket; the user's first live connection anywhere puts `userOnline` on the feed.
+pub async fn connected(
+    ctx: &AppContext,
+    node_id: &str,
+    socket_id: &str,
+    user: UserId,
+) -> Result<(), AppError> {
+    let now = crate::time::now();
+    ctx.store
+        .add_connection(socket_id, node_id, user, now)
+        .await?;
+    ctx.store.mark_online(user, now).await?;
+    Ok(())
+}
+
+/// Forgets a socket; the user's last live connection anywhere puts `userOffline` on the feed.
+pub async fn disconnected(ctx: &AppContext, socket_id: &str, user: UserId) -> Result<(), AppError> {
+    let now = crate::time::now();
+    ctx.store.remove_connection(socket_id).await?;
+    ctx.store
+        .mark_offline_if_gone(user, now, alive_after(now))
+        .await?;
+    Ok(())
+}
+
+/// Keeps this node's connections alive and ends those of dead nodes (marking their users offline
+/// when nothing else of theirs is connected).
+pub async fn heartbeat(ctx: &AppContext, node_id: &str) -> Result<(), AppError> {
+    let now = crate::time::now();
+    ctx.store.heartbeat(node_id, now).await?;
+    for user in ctx.store.expire_connections(alive_after(now)).await? {
+        ctx.store
+            .mark_offline_if_gone(user, now, alive_after(now))
+            .await?;
+    }
+    Ok(())
+}
+
+/// A node starting under a name it had before drops what its previous life left behind.
+pub async fn restarted(ctx: &AppContext, node_id: &str) -> Result<(), AppError> {
+    let now = crate::time::now();
+    for user in ctx.store.remove_node_connections(node_id).await? {
+        ctx.store
+            .mark_offline_if_gone(user, now, alive_after(now))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Puts an ephemeral event on the feed for every node to deliver to `room`, minus `except`.
+pub async fn signal(
+    ctx: &AppContext,
+    room: Room,
+    event: &str,
+    data: Value,
+    except: Option<Room>,
+) -> Result<(), AppError> {
+    let signal = Signal {
+        room,
+        event: event.to_owned(),
+        data,
+        except,
+    };
+    ctx.store.publish_signal(signal, crate::time::now()).await?;
+    Ok(())
+}

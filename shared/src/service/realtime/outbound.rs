@@ -1,0 +1,183 @@
+//! Which client events a feed change becomes, with their payloads and recipients: the one mapping
+//! both transports deliver (socket.io rooms on every node, API Gateway connections through
+//! PostToConnection), so an event added here reaches both.
+
+use std::borrow::Cow;
+
+use serde_json::{json, Value};
+
+use super::event;
+use crate::{
+    model::{ChatType, Message, Room},
+    store::{Change, PresenceChange},
+};
+
+/// Who an outbound event is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipients {
+    /// Every connected client.
+    Everyone,
+    /// The connections in `room` (a user's own, a group, or a private chat some joined), minus
+    /// those in `except`.
+    Room { room: Room, except: Option<Room> },
+}
+
+/// One event for clients: its name, its payload and who gets it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outbound {
+    pub event: Cow<'static, str>,
+    pub payload: Value,
+    pub to: Recipients,
+}
+
+impl Outbound {
+    fn to_room(event: &'static str, payload: Value, room: Room, except: Option<Room>) -> Self {
+        Self {
+            event: Cow::Borrowed(event),
+            payload,
+            to: Recipients::Room { room, except },
+        }
+    }
+}
+
+/// The client events of one change (none for a change clients do not hear about, such as a group
+/// edit, which only moves sockets between rooms).
+pub fn client_events(change: &Change) -> Vec<Outbound> {
+    match change {
+        Change::MessageCreated(message) => new_message(message).into_iter().collect(),
+        Change::MessageUpdated(message) => vec![Outbound::to_room(
+            event::MESSAGE_STATUS,
+            message_payload(message),
+            Room::User(message.sender),
+            None,
+        )],
+        Change::GroupChanged(_) => Vec::new(),
+        Change::Presence(presence) => vec![Outbound {
+            event: Cow::Borrowed(if presence.is_online {
+                event::USER_ONLINE
+            } else {
+                event::USER_OFFLINE
+            }),
+            payload: presence_payload(presence),
+            to: Recipients::Everyone,
+        }],
+        Change::Signal(signal) => vec![Outbound {
+            event: Cow::Owned(signal.event.clone()),
+            payload: signal.data.clone(),
+            to: Recipients::Room {
+                room: signal.room,
+                except: signal.except,
+            },
+        }],
+    }
+}
+
+/// A private message goes to the receiver's sockets; a group message to the group room, minus the
+/// sender's own sockets.
+fn new_message(message: &Message) -> Option<Outbound> {
+    match (message.chat_type, message.receiver, message.group_id) {
+        (ChatType::Private, Some(receiver), _) => Some(Outbound::to_room(
+            event::MESSAGE_RECEIVED,
+            message_payload(message),
+            Room::User(receiver),
+            None,
+        )),
+        (ChatType::Group, _, Some(group)) => Some(Outbound::to_room(
+            event::GROUP_MESSAGE_RECEIVED,
+            message_payload(message),
+            Room::Group(group),
+            Some(Room::User(message.sender)),
+        )),
+        _ => None,
+    }
+}
+
+fn message_payload(message: &Message) -> Value {
+    serde_json::to_value(message).unwrap_or(Value::Null)
+}
+
+/// `userOnline {userId}` / `userOffline {userId, lastSeen}`.
+fn presence_payload(presence: &PresenceChange) -> Value {
+    if presence.is_online {
+        json!({ "userId": presence.user_id })
+    } else {
+        json!({ "userId": presence.user_id, "lastSeen": crate::time::to_iso(&presence.last_seen) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{GroupId, MessageOid, MessageStatus, UserId};
+
+    fn message(chat_type: ChatType, receiver: Option<UserId>, group: Option<GroupId>) -> Message {
+        let sender = UserId::new();
+        let now = crate::time::now();
+        Message {
+            id: MessageOid::new(),
+            chat_room_id: match (receiver, group) {
+                (Some(receiver), _) => Room::private(sender, receiver),
+                (_, Some(group)) => Room::Group(group),
+                _ => Room::User(sender),
+            },
+            message_id: "m".into(),
+            chat_type,
+            sender,
+            receiver,
+            group_id: group,
+            message: "hi".into(),
+            attachment: None,
+            status: MessageStatus::Sent,
+            read_by: Vec::new(),
+            client_message_id: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_group_message_skips_the_senders_own_sockets() {
+        let group = GroupId::new();
+        let sent = message(ChatType::Group, None, Some(group));
+        let events = client_events(&Change::MessageCreated(sent.clone()));
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].event, event::GROUP_MESSAGE_RECEIVED);
+        assert_eq!(
+            events[0].to,
+            Recipients::Room {
+                room: Room::Group(group),
+                except: Some(Room::User(sent.sender))
+            }
+        );
+        assert_eq!(events[0].payload["messageId"], "m");
+    }
+
+    #[test]
+    fn a_status_change_goes_back_to_the_sender() {
+        let receiver = UserId::new();
+        let updated = message(ChatType::Private, Some(receiver), None);
+        let events = client_events(&Change::MessageUpdated(updated.clone()));
+        assert_eq!(events[0].event, event::MESSAGE_STATUS);
+        assert_eq!(
+            events[0].to,
+            Recipients::Room {
+                room: Room::User(updated.sender),
+                except: None
+            }
+        );
+    }
+
+    #[test]
+    fn going_offline_tells_everyone_when() {
+        let user = UserId::new();
+        let at = crate::time::now();
+        let events = client_events(&Change::Presence(PresenceChange {
+            user_id: user,
+            is_online: false,
+            last_seen: at,
+        }));
+        assert_eq!(events[0].event, event::USER_OFFLINE);
+        assert_eq!(events[0].to, Recipients::Everyone);
+        assert_eq!(events[0].payload["lastSeen"], crate::time::to_iso(&at));
+    }
+}
