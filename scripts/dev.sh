@@ -32,8 +32,8 @@ PORT=$(setting PORT 3000)
 REALTIME_PORT=$(setting REALTIME_PORT 3002)
 export REALTIME_PORT
 
-echo "dev.sh: building the workspace"
-cargo build --bins
+echo "dev.sh: building the workspace (the same build the test suite uses)"
+cargo build --workspace --bins
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 "$target_dir/debug/realtime" &

@@ -135,13 +135,12 @@ async fn cold_start(
 
 pub async fn run() {
     println!("## Functions: release binary size and cold start (process start → first answer)");
-    let status =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--release", "--quiet"])
-            .args(FUNCTIONS.iter().flat_map(|f| ["-p", f]))
-            .current_dir(repo_root())
-            .status()
-            .expect("cargo runs");
+    let status = chat_tests::process::cargo()
+        .args(["build", "--release", "--quiet"])
+        .args(FUNCTIONS.iter().flat_map(|f| ["-p", f]))
+        .current_dir(repo_root())
+        .status()
+        .expect("cargo runs");
     assert!(status.success(), "release build of the functions");
     let app = setup::app().await;
     let vars: Vec<(String, String)> = app.vars.clone().into_iter().collect();

@@ -18,11 +18,10 @@ mod setup;
 mod side_by_side;
 mod stats;
 
-use chat_tests::process::repo_root;
+use chat_tests::process::{cargo, repo_root};
 
 fn build_realtime() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let status = cargo()
         .args([
             "build",
             "--quiet",
@@ -31,7 +30,6 @@ fn build_realtime() {
             "-p",
             "realtime",
         ])
-        .current_dir(repo_root())
         .status()
         .expect("cargo runs");
     assert!(status.success(), "the realtime node builds");

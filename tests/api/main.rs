@@ -3,6 +3,7 @@
 
 mod apigw;
 mod auth;
+mod builds;
 mod change_feed;
 mod docs;
 mod drills;

@@ -76,6 +76,24 @@ impl Drop for Stack {
     }
 }
 
+/// `cargo`, as a test (or `cargo run`) may call it: without the `CARGO_*` variables cargo set for
+/// this process (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, …). Build scripts such as ring's ask to
+/// be rerun when those change, so a cargo started with them would rebuild ring and everything
+/// above it, and the next build from a shell would rebuild it all back.
+pub fn cargo() -> Command {
+    let program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let keep = matches!(name.as_ref(), "CARGO_HOME" | "CARGO_TARGET_DIR");
+        if name.starts_with("CARGO_") && !keep {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command.current_dir(repo_root());
+    command
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

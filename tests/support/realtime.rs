@@ -3,12 +3,13 @@
 use std::{path::PathBuf, sync::OnceLock, time::Duration};
 
 use crate::{
-    process::{free_port, repo_root, Stack},
+    process::{cargo, free_port, Stack},
     TestApp,
 };
 
-/// Builds the `realtime` binary once per test run and returns its path (`REALTIME_BIN` names a
-/// prebuilt one instead, e.g. a release build for benchmarks).
+/// Builds the workspace's binaries once per test run, with the same command as `scripts/dev.sh`
+/// (so neither rebuilds what the other built), and returns the `realtime` binary's path
+/// (`REALTIME_BIN` names a prebuilt one instead, e.g. a release build for benchmarks).
 pub fn binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
@@ -16,10 +17,8 @@ pub fn binary() -> PathBuf {
             if let Ok(prebuilt) = std::env::var("REALTIME_BIN") {
                 return PathBuf::from(prebuilt);
             }
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = std::process::Command::new(cargo)
-                .args(["build", "--quiet", "-p", "realtime", "--bin", "realtime"])
-                .current_dir(repo_root())
+            let status = cargo()
+                .args(["build", "--quiet", "--workspace", "--bins"])
                 .status()
                 .expect("cargo runs");
             assert!(status.success(), "the realtime binary builds");
