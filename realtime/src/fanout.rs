@@ -3,16 +3,21 @@
 
 use std::{
     collections::VecDeque,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
+
+use chrono::{DateTime, Utc};
 
 use futures_util::StreamExt;
 use shared::{
     apigw::Gateway,
     model::{Group, Room},
     service::realtime::{client_events, Recipients},
-    store::Change,
+    store::{Change, StoreError},
     AppContext,
 };
 use socketioxide::{operators::BroadcastOperators, SocketIo};
@@ -31,6 +36,8 @@ const REPLAY_MARGIN: Duration = Duration::from_secs(2);
 struct Progress {
     /// The position of the last delivered change.
     latest: Option<String>,
+    /// When the node reached `latest`.
+    latest_at: Option<DateTime<Utc>>,
     /// Delivered positions younger than the margin, oldest first.
     recent: VecDeque<(Instant, String)>,
     /// The newest position delivered at least `REPLAY_MARGIN` ago: safe to store.
@@ -42,9 +49,11 @@ struct Progress {
 pub struct Position(Arc<Mutex<Progress>>);
 
 impl Position {
-    fn start_at(&self, position: String) {
+    fn start_at(&self, position: String, at: DateTime<Utc>) {
         if let Ok(mut progress) = self.0.lock() {
             progress.latest = Some(position.clone());
+            progress.latest_at = Some(at);
+            progress.recent.clear();
             progress.durable = Some(position);
         }
     }
@@ -52,8 +61,17 @@ impl Position {
     fn delivered(&self, position: String) {
         if let Ok(mut progress) = self.0.lock() {
             progress.latest = Some(position.clone());
+            progress.latest_at = Some(shared::time::now());
             progress.recent.push_back((Instant::now(), position));
         }
+    }
+
+    /// The last position reached and when.
+    fn last_delivered(&self) -> (Option<String>, Option<DateTime<Utc>>) {
+        self.0
+            .lock()
+            .map(|progress| (progress.latest.clone(), progress.latest_at))
+            .unwrap_or_default()
     }
 
     fn latest(&self) -> Option<String> {
@@ -95,6 +113,27 @@ impl Position {
     }
 }
 
+/// Whether this node's feed consumer is reading (the realtime node's `/health` reports it). Up
+/// from the start (the node checked the feed before it started), down while the feed fails.
+#[derive(Clone)]
+pub struct FeedHealth(Arc<AtomicBool>);
+
+impl Default for FeedHealth {
+    fn default() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+}
+
+impl FeedHealth {
+    pub fn is_up(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, up: bool) {
+        self.0.store(up, Ordering::Relaxed);
+    }
+}
+
 /// Reads the feed forever, from the saved position (or from now on a first start).
 pub async fn run(
     io: SocketIo,
@@ -102,16 +141,36 @@ pub async fn run(
     node_id: String,
     position: Position,
     gateway: Option<Gateway>,
+    health: FeedHealth,
 ) {
     // Where to start is decided (and stored) now, so a crash during the resume delay loses nothing;
     // delivery waits a moment so reconnecting clients are back.
-    let start = match ctx.store.load_feed_position(&node_id).await {
-        Ok(Some(saved)) => Some(saved),
-        _ => ctx.store.feed_position().await.ok(),
+    let saved = match ctx.store.load_feed_position(&node_id).await {
+        Ok(saved) => saved,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot load this node's feed position; starting from now");
+            None
+        }
     };
-    if let Some(start) = start {
-        position.start_at(start.clone());
-        Position::store(&ctx, &node_id, &start).await;
+    let start = match saved {
+        Some(saved) => Some((saved.position, saved.saved_at)),
+        None => ctx
+            .store
+            .feed_position()
+            .await
+            .ok()
+            .map(|now| (now, shared::time::now())),
+    };
+    if let Some((start, at)) = start {
+        position.start_at(start.clone(), at);
+        // A position the feed no longer holds is found out now, so the gap ends at this start,
+        // not after the resume delay (what is sent from now on is delivered).
+        match ctx.store.changes(Some(start.clone())).await {
+            Err(StoreError::PositionLost(reason)) => {
+                resume_from_now(&ctx, &node_id, &position, &reason).await;
+            }
+            _ => Position::store(&ctx, &node_id, &start).await,
+        }
     }
     tokio::spawn(save_periodically(
         ctx.clone(),
@@ -121,8 +180,16 @@ pub async fn run(
     tokio::time::sleep(ctx.config.realtime_resume_delay).await;
     loop {
         let mut stream = match ctx.store.changes(position.latest()).await {
-            Ok(stream) => stream,
+            Ok(stream) => {
+                health.set(true);
+                stream
+            }
+            Err(StoreError::PositionLost(reason)) => {
+                resume_from_now(&ctx, &node_id, &position, &reason).await;
+                continue;
+            }
             Err(err) => {
+                health.set(false);
                 tracing::warn!(error = %err, "cannot open the change feed; retrying");
                 tokio::time::sleep(RETRY).await;
                 continue;
@@ -131,13 +198,20 @@ pub async fn run(
         while let Some(item) = stream.next().await {
             match item {
                 Ok(event) => {
-                    apply(&io, &event.change).await;
-                    if let Some(gateway) = &gateway {
-                        crate::apigw::deliver(&ctx, gateway, &event.change).await;
+                    if let Some(change) = &event.change {
+                        apply(&io, change).await;
+                        if let Some(gateway) = &gateway {
+                            crate::apigw::deliver(&ctx, gateway, change).await;
+                        }
                     }
                     position.delivered(event.position);
                 }
+                Err(StoreError::PositionLost(reason)) => {
+                    resume_from_now(&ctx, &node_id, &position, &reason).await;
+                    break;
+                }
                 Err(err) => {
+                    health.set(false);
                     tracing::warn!(error = %err, "change feed interrupted; resuming");
                     tokio::time::sleep(RETRY).await;
                     break;
@@ -145,6 +219,31 @@ pub async fn run(
             }
         }
     }
+}
+
+/// The feed no longer holds this node's position (a resume token older than the oplog, or one
+/// that cannot be read): say which time range was not delivered, and go on from now. Clients
+/// catch up on the gap with `fetchMessages … after`.
+async fn resume_from_now(ctx: &AppContext, node_id: &str, position: &Position, reason: &str) {
+    let now = match ctx.store.feed_position().await {
+        Ok(now) => now,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read the feed's current position; retrying");
+            tokio::time::sleep(RETRY).await;
+            return;
+        }
+    };
+    let (lost, since) = position.last_delivered();
+    tracing::error!(
+        lost_position = lost.as_deref().unwrap_or("none"),
+        gap_from = since.map(|at| shared::time::to_iso(&at)).as_deref().unwrap_or("unknown"),
+        gap_to = %shared::time::to_iso(&shared::time::now()),
+        reason,
+        "feed gap: this node's position is no longer in the change feed; changes in that time \
+         range were not delivered; resuming from now"
+    );
+    position.start_at(now.clone(), shared::time::now());
+    Position::store(ctx, node_id, &now).await;
 }
 
 async fn save_periodically(ctx: AppContext, node_id: String, position: Position) {

@@ -64,7 +64,13 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         .build_layer();
     io.ns(NAMESPACE, connect::on_connect.with(connect::authenticate));
 
+    // Without a change feed this node would serve sockets that never hear anything: refuse.
+    if let Err(err) = ctx.store.feed_position().await {
+        eprintln!("realtime: refusing to start: the change feed is unavailable: {err}");
+        std::process::exit(1);
+    }
     let position = fanout::Position::default();
+    let feed_health = fanout::FeedHealth::default();
     let gateway = match &ctx.config.apigw_ws_endpoint {
         Some(endpoint) => {
             tracing::info!(
@@ -81,12 +87,13 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         node_id.clone(),
         position.clone(),
         gateway,
+        feed_health.clone(),
     ));
     tokio::spawn(heartbeat(ctx.clone(), node_id.clone()));
 
     let app = Router::new()
         .route("/health", get(health_check))
-        .with_state(ctx.clone())
+        .with_state((ctx.clone(), feed_health))
         .layer(layer);
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port))).await?;
     tracing::info!(port, node = %node_id, "realtime node listening (socket.io namespace /chat)");
@@ -112,8 +119,10 @@ async fn heartbeat(ctx: AppContext, node_id: String) {
     }
 }
 
-async fn health_check(State(ctx): State<AppContext>) -> Health {
-    health::check(&ctx).await
+/// The database, and whether this node's change-feed consumer is reading (a node whose feed is
+/// down serves sockets that hear nothing: 503, so a load balancer takes it out).
+async fn health_check(State((ctx, feed)): State<(AppContext, fanout::FeedHealth)>) -> Health {
+    health::check(&ctx).await.with_feed(feed.is_up())
 }
 
 async fn shutdown_signal() {

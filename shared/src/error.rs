@@ -156,7 +156,7 @@ impl From<StoreError> for AppError {
         match err {
             StoreError::Duplicate { field } => Self::Conflict(format!("{field} is already taken")),
             StoreError::Unavailable(cause) => Self::Unavailable(cause),
-            StoreError::Backend(cause) => Self::Internal(cause),
+            StoreError::Backend(cause) | StoreError::PositionLost(cause) => Self::Internal(cause),
         }
     }
 }

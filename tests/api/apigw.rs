@@ -15,9 +15,7 @@ use axum::{
     routing::post,
     Router,
 };
-use chat_tests::{
-    process::free_port, realtime::RealtimeNode, spawn_app, Account, Backend, TestApp,
-};
+use chat_tests::{on_each_backend, process::free_port, realtime::RealtimeNode, Account, TestApp};
 use serde_json::{json, Value};
 use shared::apigw::Gateway;
 
@@ -159,161 +157,165 @@ async fn connections_of(app: &TestApp, who: &Account) -> Vec<String> {
 
 #[tokio::test]
 async fn connect_needs_a_valid_access_token() {
-    let app = spawn_app(&Backend::Sqlite).await;
-    let (url, _) = fake_gateway().await;
-    let gateway = Gateway::with_credentials(&url, "test", "test");
-    let alice = app.register("alice").await;
-    let none = ws::handle(&app.ctx, &gateway, event("$connect", "c0", json!({}), None)).await;
-    assert_eq!(none.status_code, 401);
-    assert_eq!(connect(&app, &gateway, "c1", "garbage").await, 401);
-    assert_eq!(
-        connect(&app, &gateway, "c2", &alice.refresh_token).await,
-        401
-    );
-    assert!(connections_of(&app, &alice).await.is_empty());
-    assert_eq!(
-        connect(&app, &gateway, "c3", &alice.access_token).await,
-        200
-    );
-    assert_eq!(connections_of(&app, &alice).await, ["c3"]);
-    let unknown = send_frame(
-        &app,
-        &gateway,
-        "c-unknown",
-        json!({ "action": "getUserStatus" }),
-    )
+    on_each_backend(|app| async move {
+        let (url, _) = fake_gateway().await;
+        let gateway = Gateway::with_credentials(&url, "test", "test");
+        let alice = app.register("alice").await;
+        let none = ws::handle(&app.ctx, &gateway, event("$connect", "c0", json!({}), None)).await;
+        assert_eq!(none.status_code, 401);
+        assert_eq!(connect(&app, &gateway, "c1", "garbage").await, 401);
+        assert_eq!(
+            connect(&app, &gateway, "c2", &alice.refresh_token).await,
+            401
+        );
+        assert!(connections_of(&app, &alice).await.is_empty());
+        assert_eq!(
+            connect(&app, &gateway, "c3", &alice.access_token).await,
+            200
+        );
+        assert_eq!(connections_of(&app, &alice).await, ["c3"]);
+        let unknown = send_frame(
+            &app,
+            &gateway,
+            "c-unknown",
+            json!({ "action": "getUserStatus" }),
+        )
+        .await;
+        assert_eq!(unknown, 403);
+        let bye = ws::handle(
+            &app.ctx,
+            &gateway,
+            event("$disconnect", "c3", json!({}), None),
+        )
+        .await;
+        assert_eq!(bye.status_code, 200);
+        assert!(connections_of(&app, &alice).await.is_empty());
+    })
     .await;
-    assert_eq!(unknown, 403);
-    let bye = ws::handle(
-        &app.ctx,
-        &gateway,
-        event("$disconnect", "c3", json!({}), None),
-    )
-    .await;
-    assert_eq!(bye.status_code, 200);
-    assert!(connections_of(&app, &alice).await.is_empty());
 }
 
 #[tokio::test]
 async fn api_gateway_clients_send_and_receive_like_socket_io_clients() {
-    let app = spawn_app(&Backend::Sqlite).await;
-    let (url, received) = fake_gateway().await;
-    let port = free_port();
-    let _node = RealtimeNode::start_with(
-        &app,
-        port,
-        &format!("apigw-node-{port}"),
-        &[
-            ("APIGW_WS_ENDPOINT", url.as_str()),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ],
-    )
-    .await;
-    let gateway = Gateway::with_credentials(&url, "test", "test");
-    let alice = app.register("alice").await;
-    let bob = app.register("bob").await;
-    let carol = app.register("carol").await;
-    assert_eq!(
-        connect(&app, &gateway, "alice-1", &alice.access_token).await,
-        200
-    );
-    assert_eq!(
-        connect(&app, &gateway, "bob-1", &bob.access_token).await,
-        200
-    );
-    assert_eq!(
-        connect(&app, &gateway, "bob-gone", &bob.access_token).await,
-        200
-    );
-    received.gone.lock().unwrap().insert("bob-gone".into());
+    on_each_backend(|app| async move {
+        let (url, received) = fake_gateway().await;
+        let port = free_port();
+        let _node = RealtimeNode::start_with(
+            &app,
+            port,
+            &format!("apigw-node-{port}"),
+            &[
+                ("APIGW_WS_ENDPOINT", url.as_str()),
+                ("AWS_ACCESS_KEY_ID", "test"),
+                ("AWS_SECRET_ACCESS_KEY", "test"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ],
+        )
+        .await;
+        let gateway = Gateway::with_credentials(&url, "test", "test");
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        let carol = app.register("carol").await;
+        assert_eq!(
+            connect(&app, &gateway, "alice-1", &alice.access_token).await,
+            200
+        );
+        assert_eq!(
+            connect(&app, &gateway, "bob-1", &bob.access_token).await,
+            200
+        );
+        assert_eq!(
+            connect(&app, &gateway, "bob-gone", &bob.access_token).await,
+            200
+        );
+        received.gone.lock().unwrap().insert("bob-gone".into());
 
-    // A frame from alice: she gets messageSent, bob gets messageReceived from the feed consumer.
-    let status = send_frame(&app, &gateway, "alice-1", json!({
-        "action": "sendMessage",
-        "messageData": { "chatType": "PRIVATE", "receiver": bob.id, "message": "via API Gateway" },
-    }))
-    .await;
-    assert_eq!(status, 200);
-    let sent = received.expect("alice-1", "messageSent", |_| true).await;
-    let id = sent["messageId"].clone();
-    let delivered = received
-        .expect("bob-1", "messageReceived", |m| m["messageId"] == id)
+        // A frame from alice: she gets messageSent, bob gets messageReceived from the feed consumer.
+        let status = send_frame(&app, &gateway, "alice-1", json!({
+            "action": "sendMessage",
+            "messageData": { "chatType": "PRIVATE", "receiver": bob.id, "message": "via API Gateway" },
+        }))
         .await;
-    assert_eq!(delivered["message"], "via API Gateway");
+        assert_eq!(status, 200);
+        let sent = received.expect("alice-1", "messageSent", |_| true).await;
+        let id = sent["messageId"].clone();
+        let delivered = received
+            .expect("bob-1", "messageReceived", |m| m["messageId"] == id)
+            .await;
+        assert_eq!(delivered["message"], "via API Gateway");
 
-    // The 410 connection is forgotten.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while connections_of(&app, &bob)
-        .await
-        .contains(&"bob-gone".to_owned())
-    {
-        assert!(Instant::now() < deadline, "a gone connection is removed");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(connections_of(&app, &bob).await, ["bob-1"]);
+        // The 410 connection is forgotten.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while connections_of(&app, &bob)
+            .await
+            .contains(&"bob-gone".to_owned())
+        {
+            assert!(Instant::now() < deadline, "a gone connection is removed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(connections_of(&app, &bob).await, ["bob-1"]);
 
-    // A REST send reaches the API Gateway client the same way.
-    let by_rest = app.send_private(&carol, &bob, "over REST").await;
-    received
-        .expect("bob-1", "messageReceived", |m| {
-            m["messageId"] == by_rest["messageId"]
-        })
-        .await;
+        // A REST send reaches the API Gateway client the same way.
+        let by_rest = app.send_private(&carol, &bob, "over REST").await;
+        received
+            .expect("bob-1", "messageReceived", |m| {
+                m["messageId"] == by_rest["messageId"]
+            })
+            .await;
 
-    // Status and typing.
-    send_frame(
-        &app,
-        &gateway,
-        "bob-1",
-        json!({ "action": "messageRead", "messageId": id }),
-    )
-    .await;
-    received
-        .expect("alice-1", "messageStatus", |m| {
-            m["messageId"] == id && m["status"] == "READ"
-        })
+        // Status and typing.
+        send_frame(
+            &app,
+            &gateway,
+            "bob-1",
+            json!({ "action": "messageRead", "messageId": id }),
+        )
         .await;
-    send_frame(
-        &app,
-        &gateway,
-        "alice-1",
-        json!({ "action": "userTyping", "receiverId": bob.id }),
-    )
-    .await;
-    received
-        .expect("bob-1", "userTyping", |data| {
-            data["userId"] == alice.id.as_str()
-        })
+        received
+            .expect("alice-1", "messageStatus", |m| {
+                m["messageId"] == id && m["status"] == "READ"
+            })
+            .await;
+        send_frame(
+            &app,
+            &gateway,
+            "alice-1",
+            json!({ "action": "userTyping", "receiverId": bob.id }),
+        )
         .await;
-    send_frame(
-        &app,
-        &gateway,
-        "alice-1",
-        json!({ "action": "getUserStatus", "userId": bob.id }),
-    )
-    .await;
-    received
-        .expect("alice-1", "userStatus", |data| {
-            data["userId"] == bob.id.as_str()
-        })
+        received
+            .expect("bob-1", "userTyping", |data| {
+                data["userId"] == alice.id.as_str()
+            })
+            .await;
+        send_frame(
+            &app,
+            &gateway,
+            "alice-1",
+            json!({ "action": "getUserStatus", "userId": bob.id }),
+        )
         .await;
+        received
+            .expect("alice-1", "userStatus", |data| {
+                data["userId"] == bob.id.as_str()
+            })
+            .await;
 
-    // Bad frames get an error frame, and change nothing.
-    send_frame(&app, &gateway, "alice-1", json!({ "action": "dropTables" })).await;
-    received
-        .expect("alice-1", "error", |data| data["event"] == "dropTables")
+        // Bad frames get an error frame, and change nothing.
+        send_frame(&app, &gateway, "alice-1", json!({ "action": "dropTables" })).await;
+        received
+            .expect("alice-1", "error", |data| data["event"] == "dropTables")
+            .await;
+        send_frame(
+            &app,
+            &gateway,
+            "alice-1",
+            json!({ "action": "sendMessage", "messageData": { "receiver": { "$gt": "" } } }),
+        )
         .await;
-    send_frame(
-        &app,
-        &gateway,
-        "alice-1",
-        json!({ "action": "sendMessage", "messageData": { "receiver": { "$gt": "" } } }),
-    )
+        received
+            .expect("alice-1", "error", |data| data["event"] == "sendMessage")
+            .await;
+    })
     .await;
-    received
-        .expect("alice-1", "error", |data| data["event"] == "sendMessage")
-        .await;
 }

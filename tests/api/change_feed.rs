@@ -5,14 +5,28 @@ use std::time::Duration;
 use chat_tests::{on_each_backend, TestApp};
 use futures_util::StreamExt;
 use serde_json::json;
-use shared::store::{Change, ChangeStream, FeedEvent};
+use shared::store::{Change, ChangeStream};
 
-async fn next(stream: &mut ChangeStream) -> FeedEvent {
-    tokio::time::timeout(Duration::from_secs(10), stream.next())
-        .await
-        .expect("a change arrives")
-        .expect("stream goes on")
-        .expect("change reads")
+/// A change and the position after it (checkpoints, which carry no change, are passed over).
+struct Event {
+    position: String,
+    change: Change,
+}
+
+async fn next(stream: &mut ChangeStream) -> Event {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("a change arrives")
+            .expect("stream goes on")
+            .expect("change reads");
+        if let Some(change) = event.change {
+            return Event {
+                position: event.position,
+                change,
+            };
+        }
+    }
 }
 
 async fn open(app: &TestApp, position: Option<String>) -> ChangeStream {

@@ -1,5 +1,5 @@
 //! One test binary, a module per feature. Every test talks HTTP to a real listening server backed by
-//! a real database (SQLite always; MongoDB too when TEST_MONGO_URI is set).
+//! a real database: SQLite and MongoDB (a real one when TEST_MONGO_URI is set, else the stand-in).
 
 mod apigw;
 mod auth;
@@ -8,10 +8,13 @@ mod change_feed;
 mod docs;
 mod drills;
 mod errors;
+mod feed_recovery;
 mod fuzz;
 mod groups;
 mod health;
 mod messages;
+mod migration;
+mod mongo_plans;
 mod presence;
 mod realtime;
 mod routes;

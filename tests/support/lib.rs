@@ -1,8 +1,9 @@
 //! The test harness: `spawn_app` starts every function's routes on a real TCP port against a fresh
 //! database, exactly as served (same layers), and hands back a client.
 //!
-//! Backends: the embedded SQLite file always; MongoDB too when `TEST_MONGO_URI` is set (a replica
-//! set, e.g. `mongod --replSet rs0` + `rs.initiate()`), each test on a database of its own.
+//! Backends: both, always: the embedded SQLite file, and MongoDB: a real one when `TEST_MONGO_URI`
+//! is set (a replica set, e.g. `mongod --replSet rs0` + `rs.initiate()`), otherwise the
+//! wire-protocol stand-in the suite starts itself (`mongo.rs`). Each test gets a database of its own.
 
 use std::{collections::HashMap, future::Future, net::SocketAddr};
 
@@ -11,6 +12,7 @@ use serde_json::{json, Value};
 use shared::{config::Config, AppContext};
 use tempfile::TempDir;
 
+pub mod mongo;
 pub mod process;
 pub mod realtime;
 pub mod socket;
@@ -27,16 +29,13 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// SQLite always; MongoDB as well when `TEST_MONGO_URI` is set.
+    /// SQLite and MongoDB (`TEST_MONGO_URI`, or the stand-in).
     pub fn configured() -> Vec<Backend> {
-        let mut backends = vec![Backend::Sqlite];
-        if let Some(uri) = std::env::var("TEST_MONGO_URI")
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
-            backends.push(Backend::Mongo { uri });
-        }
-        backends
+        vec![Backend::Sqlite, Backend::mongo()]
+    }
+
+    pub fn mongo() -> Backend {
+        Backend::Mongo { uri: mongo::uri() }
     }
 
     pub fn name(&self) -> &'static str {

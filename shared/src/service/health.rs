@@ -11,11 +11,23 @@ pub struct Health {
     pub storage: &'static str,
     pub version: &'static str,
     pub timestamp: String,
+    /// The realtime node's change-feed consumer: `up` while it reads, `down` while it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed: Option<&'static str>,
 }
 
 impl Health {
     pub fn is_up(&self) -> bool {
         self.status == "ok"
+    }
+
+    /// Adds the realtime node's feed state; a feed that is down makes the whole check fail.
+    pub fn with_feed(mut self, up: bool) -> Self {
+        self.feed = Some(if up { "up" } else { "down" });
+        if !up {
+            self.status = "error";
+        }
+        self
     }
 }
 
@@ -30,5 +42,6 @@ pub async fn check(ctx: &AppContext) -> Health {
         storage: ctx.store.kind(),
         version: env!("CARGO_PKG_VERSION"),
         timestamp: crate::time::to_iso(&crate::time::now()),
+        feed: None,
     }
 }

@@ -31,6 +31,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database error: {0}")]
     Backend(String),
+    /// A change-feed position that is no longer (or never was) in the feed's history: a resume
+    /// token that has left the oplog, or one that cannot be read.
+    #[error("feed position lost: {0}")]
+    PositionLost(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -270,7 +274,7 @@ pub trait RealtimeStore: Send + Sync {
     ) -> StoreResult<Vec<(String, UserId)>>;
     /// Puts an ephemeral event on the feed.
     async fn publish_signal(&self, signal: Signal, now: DateTime<Utc>) -> StoreResult<()>;
-    async fn load_feed_position(&self, node_id: &str) -> StoreResult<Option<String>>;
+    async fn load_feed_position(&self, node_id: &str) -> StoreResult<Option<SavedPosition>>;
     async fn save_feed_position(
         &self,
         node_id: &str,
@@ -279,11 +283,21 @@ pub trait RealtimeStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// A node's stored feed position and when it was stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedPosition {
+    pub position: String,
+    pub saved_at: DateTime<Utc>,
+}
+
 /// One change and the feed position just after it (resume from there to get what follows).
+/// `change` is `None` for a checkpoint: the feed moved on past events there is nothing to fan out
+/// for (writes elsewhere, or an event that could not be decoded and was skipped), and a reader
+/// should store the new position so it never resumes from a point the feed no longer holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedEvent {
     pub position: String,
-    pub change: Change,
+    pub change: Option<Change>,
 }
 
 pub type ChangeStream = Pin<Box<dyn Stream<Item = StoreResult<FeedEvent>> + Send>>;

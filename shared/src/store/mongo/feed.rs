@@ -1,12 +1,26 @@
-//! The production change feed: one MongoDB change stream over `messages` and `groups`, with full
-//! documents. A position is the stream's resume token (as JSON), so a reader resumes where it
-//! stopped, as long as the oplog still holds that point.
+//! The production change feed: one MongoDB change stream over `messages`, `groups`, `signals` and
+//! `users`. A position is the stream's resume token (as JSON), so a reader resumes where it stopped,
+//! as long as the oplog still holds that point; when it does not (or the token cannot be read),
+//! opening the feed fails with `PositionLost` and the reader decides what to do.
+//!
+//! What an event says is taken from the write itself where the change stream carries it
+//! (`updateDescription`): presence transitions and message statuses. The looked-up document
+//! (`fullDocument: updateLookup`) is the state at read time, which can be later than the write:
+//! two quick status changes would otherwise both be reported with the second status.
+//!
+//! The stream also yields checkpoints (`change: None`): the post-batch resume token after quiet
+//! batches, and events that cannot be decoded (logged and skipped), so a stored position keeps up
+//! with the oplog and no document can stall the feed.
+
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use bson::{doc, Document};
-use futures_util::StreamExt;
+use bson::{doc, Bson, Document, RawDocumentBuf};
 use mongodb::{
-    change_stream::event::{ChangeStreamEvent, OperationType, ResumeToken},
+    change_stream::{
+        event::{ChangeStreamEvent, OperationType, ResumeToken},
+        ChangeStream as DriverStream,
+    },
     options::FullDocumentType,
 };
 
@@ -19,7 +33,13 @@ use super::{
     users::UserDoc,
     MongoStore,
 };
-use crate::store::{Change, ChangeFeed, ChangeStream, FeedEvent, StoreError, StoreResult};
+use crate::{
+    model::{MessageStatus, UserId},
+    store::{Change, ChangeFeed, ChangeStream, FeedEvent, PresenceChange, StoreError, StoreResult},
+};
+
+/// A quiet stream hands out its post-batch resume token at most this often.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Messages and groups (any write), signals (inserts), users (only `isOnline` updates).
 fn pipeline() -> Vec<Document> {
@@ -43,45 +63,158 @@ fn encode(token: &ResumeToken) -> StoreResult<String> {
 
 fn decode(position: &str) -> StoreResult<ResumeToken> {
     serde_json::from_str(position)
-        .map_err(|err| StoreError::Backend(format!("bad feed position: {err}")))
+        .map_err(|err| StoreError::PositionLost(format!("unreadable resume token: {err}")))
 }
 
-/// Turns one change-stream event into a feed event; `None` for events that carry nothing to fan out.
-fn to_feed_event(event: ChangeStreamEvent<Document>) -> StoreResult<Option<FeedEvent>> {
-    let position = encode(&event.id)?;
-    let (Some(ns), Some(document)) = (event.ns, event.full_document) else {
+/// What the write set, from the event itself.
+fn updated_fields(event: &Event) -> Option<&Document> {
+    event
+        .update_description
+        .as_ref()
+        .map(|description| &description.updated_fields)
+}
+
+/// A presence transition as written: `isOnline` (and `lastSeen`, when going offline) from the
+/// update itself; the looked-up user only fills in a `lastSeen` the update did not set.
+fn presence(event: &Event) -> Option<PresenceChange> {
+    let fields = updated_fields(event)?;
+    let is_online = fields.get_bool("isOnline").ok()?;
+    let user_id = event
+        .document_key
+        .as_ref()
+        .and_then(|key| key.get_object_id("_id").ok())
+        .map(UserId)?;
+    let looked_up = event
+        .full_document
+        .as_ref()
+        .and_then(|document| bson::from_slice::<UserDoc>(document.as_bytes()).ok());
+    let last_seen = match fields.get("lastSeen") {
+        Some(Bson::DateTime(at)) => at.to_chrono(),
+        _ => looked_up.map_or_else(crate::time::now, |user| user.presence().last_seen),
+    };
+    Some(PresenceChange {
+        user_id,
+        is_online,
+        last_seen,
+    })
+}
+
+/// Change events with the document as raw bytes: decoding it (which can fail on client data such
+/// as `{"$oid": "zz"}`, read by bson as an ObjectId) is ours to do, event by event, so one bad
+/// document is skipped instead of failing the stream.
+type Event = ChangeStreamEvent<RawDocumentBuf>;
+
+fn typed<T: serde::de::DeserializeOwned>(document: &RawDocumentBuf) -> Result<T, String> {
+    bson::from_slice(document.as_bytes()).map_err(|err| err.to_string())
+}
+
+/// Decodes one change-stream event; `None` for an event there is nothing to fan out for.
+fn to_change(event: Event) -> Result<Option<Change>, String> {
+    let collection = event.ns.as_ref().and_then(|ns| ns.coll.clone());
+    if collection.as_deref() == Some(USERS) {
+        return Ok(presence(&event).map(Change::Presence));
+    }
+    let written_status = updated_fields(&event)
+        .and_then(|fields| fields.get_str("status").ok())
+        .and_then(MessageStatus::parse);
+    let Some(document) = event.full_document else {
         return Ok(None);
     };
-    let decode_err = |err: bson::de::Error| StoreError::Backend(format!("change event: {err}"));
-    let change = match ns.coll.as_deref() {
+    let change = match collection.as_deref() {
         Some(MESSAGES) => {
-            let message = bson::from_document::<MessageDoc>(document)
-                .map_err(decode_err)?
-                .into();
+            let mut message: crate::model::Message = typed::<MessageDoc>(&document)?.into();
             if event.operation_type == OperationType::Insert {
                 Change::MessageCreated(message)
             } else {
+                if let Some(status) = written_status {
+                    message.status = status;
+                }
                 Change::MessageUpdated(message)
             }
         }
-        Some(GROUPS) => Change::GroupChanged(
-            bson::from_document::<GroupDoc>(document)
-                .map_err(decode_err)?
-                .into(),
-        ),
-        Some(USERS) => Change::Presence(
-            bson::from_document::<UserDoc>(document)
-                .map_err(decode_err)?
-                .presence(),
-        ),
+        Some(GROUPS) => Change::GroupChanged(typed::<GroupDoc>(&document)?.into()),
         Some(SIGNALS) => Change::Signal(
-            bson::from_document::<SignalDoc>(document)
-                .map_err(decode_err)?
-                .into_signal()?,
+            typed::<SignalDoc>(&document)?
+                .into_signal()
+                .map_err(|err| err.to_string())?,
         ),
         _ => return Ok(None),
     };
-    Ok(Some(FeedEvent { position, change }))
+    Ok(Some(change))
+}
+
+fn to_feed_event(event: Event) -> StoreResult<FeedEvent> {
+    let position = encode(&event.id)?;
+    let change = match to_change(event) {
+        Ok(change) => change,
+        Err(err) => {
+            // Client data (a signal's payload, a migrated document) must never stall the feed.
+            tracing::error!(%position, error = %err, "skipping a change event that cannot be decoded");
+            None
+        }
+    };
+    Ok(FeedEvent { position, change })
+}
+
+struct Reader {
+    stream: DriverStream<Event>,
+    checkpoint: Option<ResumeToken>,
+    checkpointed_at: Instant,
+    failed: bool,
+}
+
+impl Reader {
+    /// The post-batch resume token, when it moved since the last checkpoint and one is due.
+    fn due_checkpoint(&mut self) -> StoreResult<Option<FeedEvent>> {
+        let Some(token) = self.stream.resume_token() else {
+            return Ok(None);
+        };
+        if self.checkpoint.as_ref() == Some(&token)
+            || self.checkpointed_at.elapsed() < CHECKPOINT_INTERVAL
+        {
+            return Ok(None);
+        }
+        let position = encode(&token)?;
+        self.checkpoint = Some(token);
+        self.checkpointed_at = Instant::now();
+        Ok(Some(FeedEvent {
+            position,
+            change: None,
+        }))
+    }
+
+    async fn next(&mut self) -> Option<StoreResult<FeedEvent>> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            if !self.stream.is_alive() {
+                self.failed = true;
+                return Some(Err(StoreError::Backend(
+                    "the change stream was closed by the server".into(),
+                )));
+            }
+            match self.stream.next_if_any().await {
+                Ok(Some(event)) => {
+                    let event = to_feed_event(event);
+                    if let Ok(event) = &event {
+                        self.checkpoint = decode(&event.position).ok();
+                        self.checkpointed_at = Instant::now();
+                    }
+                    return Some(event);
+                }
+                Ok(None) => match self.due_checkpoint() {
+                    Ok(Some(checkpoint)) => return Some(Ok(checkpoint)),
+                    Ok(None) => {}
+                    Err(err) => return Some(Err(err)),
+                },
+                Err(err) => {
+                    self.failed = true;
+                    return Some(Err(map_err(err)));
+                }
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -93,11 +226,17 @@ impl ChangeFeed for MongoStore {
             .pipeline(pipeline())
             .await
             .map_err(map_err)?;
-        // The first (empty) batch carries the post-batch resume token: "now".
-        let _ = stream.next_if_any().await.map_err(map_err)?;
-        let token = stream
-            .resume_token()
-            .ok_or_else(|| StoreError::Backend("change stream gave no resume token".into()))?;
+        // The opening batch's post-batch resume token is "now"; only when a server gives none is
+        // a batch read (which may move "now" past an event, never before one).
+        let token = match stream.resume_token() {
+            Some(token) => token,
+            None => {
+                let _ = stream.next_if_any().await.map_err(map_err)?;
+                stream.resume_token().ok_or_else(|| {
+                    StoreError::Backend("change stream gave no resume token".into())
+                })?
+            }
+        };
         encode(&token)
     }
 
@@ -110,12 +249,15 @@ impl ChangeFeed for MongoStore {
         if let Some(position) = position {
             watch = watch.resume_after(decode(&position)?);
         }
-        let stream = watch.await.map_err(map_err)?;
-        let events = stream.filter_map(|item| async move {
-            match item {
-                Ok(event) => to_feed_event(event).transpose(),
-                Err(err) => Some(Err(map_err(err))),
-            }
+        let stream = watch.await.map_err(map_err)?.with_type::<Event>();
+        let reader = Reader {
+            checkpoint: stream.resume_token(),
+            checkpointed_at: Instant::now(),
+            stream,
+            failed: false,
+        };
+        let events = futures_util::stream::unfold(reader, |mut reader| async move {
+            reader.next().await.map(|item| (item, reader))
         });
         Ok(Box::pin(events))
     }

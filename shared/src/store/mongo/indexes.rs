@@ -88,10 +88,32 @@ fn specs() -> Vec<Spec> {
             "messages_chatRoomId_createdAt",
             doc! { "chatRoomId": 1, "createdAt": -1 },
         ),
+        // History pages sort on both fields (ties on createdAt are broken by _id).
+        spec(
+            MESSAGES,
+            "messages_chatRoomId_createdAt_id",
+            doc! { "chatRoomId": 1, "createdAt": -1, "_id": -1 },
+        ),
+        // Concurrent resends with one clientMessageId (from any process) store one message.
+        Spec {
+            unique: true,
+            partial: Some(doc! { "clientMessageId": { "$type": "string" } }),
+            ..spec(
+                MESSAGES,
+                CLIENT_MESSAGE_ID_UNIQUE,
+                doc! { "sender": 1, "clientMessageId": 1 },
+            )
+        },
         spec(
             MESSAGES,
             "messages_sender_status",
             doc! { "sender": 1, "status": 1 },
+        ),
+        // The receiver's side of the rooms query's `$or` (and its unread counts).
+        spec(
+            MESSAGES,
+            "messages_receiver_status",
+            doc! { "receiver": 1, "status": 1 },
         ),
         spec(
             MESSAGES,
@@ -103,9 +125,10 @@ fn specs() -> Vec<Spec> {
             "messages_chatType_createdAt",
             doc! { "chatType": 1, "createdAt": -1 },
         ),
+        // Group names are unique case-insensitively, as on SQLite ("Team" and "team" collide).
         Spec {
             unique: true,
-            ..spec(GROUPS, "groups_groupName_unique", doc! { "groupName": 1 })
+            ..spec(GROUPS, GROUP_NAME_UNIQUE, doc! { "groupNameLower": 1 })
         },
         spec(
             GROUPS,
@@ -129,6 +152,19 @@ fn specs() -> Vec<Spec> {
             expire_at_date: true,
             ..spec(SIGNALS, "signals_expiresAt_ttl", doc! { "expiresAt": 1 })
         },
+        Spec {
+            expire_at_date: true,
+            ..spec(
+                WS_CONNECTIONS,
+                "wsConnections_expiresAt_ttl",
+                doc! { "expiresAt": 1 },
+            )
+        },
+        spec(
+            WS_CONNECTIONS,
+            "wsConnections_userId_expiresAt",
+            doc! { "userId": 1, "expiresAt": 1 },
+        ),
     ]
 }
 

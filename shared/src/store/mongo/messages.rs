@@ -2,7 +2,10 @@ use async_trait::async_trait;
 use bson::{doc, oid::ObjectId, Bson, Document};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use mongodb::{options::FindOptions, Collection};
+use mongodb::{
+    options::{FindOptions, ReturnDocument},
+    Collection,
+};
 use serde::{Deserialize, Serialize};
 
 use super::{indexes::MESSAGES, map_err, to_bson_time, MongoStore};
@@ -170,6 +173,8 @@ impl MessageStore for MongoStore {
         Ok(found.map(Message::from))
     }
 
+    /// One atomic write, one feed event: the status moves forward, and a group reader joins
+    /// `readBy`; nothing happens when neither applies.
     async fn advance_message(
         &self,
         id: MessageOid,
@@ -177,39 +182,31 @@ impl MessageStore for MongoStore {
         reader: Option<UserId>,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Message>> {
-        let moved = self
+        let behind = doc! { "status": { "$in": status_names(MessageStatus::before(status)) } };
+        let (filter, mut update) = match reader {
+            Some(reader) => (
+                doc! { "_id": id.0, "$or": [behind, { "readBy": { "$ne": reader.0 } }] },
+                doc! { "$addToSet": { "readBy": reader.0 } },
+            ),
+            None => {
+                let mut filter = behind;
+                filter.insert("_id", id.0);
+                (filter, Document::new())
+            }
+        };
+        // The filter let the write through only when the status is behind (or, for a reader of a
+        // message already READ, when the reader is new: setting READ again changes nothing).
+        update.insert(
+            "$set",
+            doc! { "status": status.as_str(), "updatedAt": to_bson_time(&now) },
+        );
+        let updated = self
             .messages()
-            .update_one(
-                doc! { "_id": id.0, "status": { "$in": status_names(MessageStatus::before(status)) } },
-                doc! { "$set": { "status": status.as_str(), "updatedAt": to_bson_time(&now) } },
-            )
-            .await
-            .map_err(map_err)?
-            .modified_count;
-        let mut read = 0;
-        if let Some(reader) = reader {
-            read = self
-                .messages()
-                .update_one(
-                    doc! { "_id": id.0, "readBy": { "$ne": reader.0 } },
-                    doc! {
-                        "$push": { "readBy": reader.0 },
-                        "$set": { "updatedAt": to_bson_time(&now) },
-                    },
-                )
-                .await
-                .map_err(map_err)?
-                .modified_count;
-        }
-        if moved + read == 0 {
-            return Ok(None);
-        }
-        let found = self
-            .messages()
-            .find_one(doc! { "_id": id.0 })
+            .find_one_and_update(filter, update)
+            .return_document(ReturnDocument::After)
             .await
             .map_err(map_err)?;
-        Ok(found.map(Message::from))
+        Ok(updated.map(Message::from))
     }
 
     async fn advance_conversation(
@@ -319,10 +316,9 @@ impl MessageStore for MongoStore {
                 "chatType": ChatType::Private.as_str(),
                 "$or": [ { "sender": &me }, { "receiver": &me } ],
             } },
-            doc! { "$sort": { "createdAt": -1, "_id": -1 } },
             doc! { "$group": {
                 "_id": "$chatRoomId",
-                "latest": { "$first": "$$ROOT" },
+                "latest": { "$top": { "sortBy": { "createdAt": -1, "_id": -1 }, "output": "$$ROOT" } },
                 "unread": { "$sum": unread },
             } },
             doc! { "$sort": { "latest.createdAt": -1, "latest._id": -1 } },
@@ -339,15 +335,14 @@ impl MessageStore for MongoStore {
         let unread = doc! { "$cond": [
             { "$and": [
                 { "$ne": ["$sender", &me] },
-                { "$not": [ { "$in": [&me, "$readBy"] } ] },
+                { "$not": [ { "$in": [&me, { "$ifNull": ["$readBy", []] }] } ] },
             ] }, 1, 0
         ] };
         let pipeline = vec![
             doc! { "$match": { "groupId": { "$in": group_ids } } },
-            doc! { "$sort": { "createdAt": -1, "_id": -1 } },
             doc! { "$group": {
                 "_id": "$groupId",
-                "latest": { "$first": "$$ROOT" },
+                "latest": { "$top": { "sortBy": { "createdAt": -1, "_id": -1 }, "output": "$$ROOT" } },
                 "unread": { "$sum": unread },
             } },
             doc! { "$sort": { "latest.createdAt": -1, "latest._id": -1 } },

@@ -7,6 +7,7 @@ use mongodb::{options::ClientOptions, Client, Database};
 
 use super::{Storage, StoreError, StoreResult};
 
+mod backfill;
 mod feed;
 mod groups;
 mod indexes;
@@ -17,6 +18,8 @@ mod sessions;
 mod users;
 
 const DEFAULT_DATABASE: &str = "chat_app";
+/// "The $changeStream stage is only supported on replica sets".
+const CHANGE_STREAMS_NEED_A_REPLICA_SET: i32 = 40573;
 
 #[derive(Clone)]
 pub struct MongoStore {
@@ -24,8 +27,8 @@ pub struct MongoStore {
 }
 
 impl MongoStore {
-    /// Connects, picks the database (`MONGO_DB`, else the URI's path, else `chat_app`) and ensures
-    /// every index exists.
+    /// Connects, picks the database (`MONGO_DB`, else the URI's path, else `chat_app`), fills in
+    /// what documents of the NestJS service lack (`backfill`) and ensures every index exists.
     pub async fn connect(uri: &str, database: Option<&str>) -> StoreResult<Self> {
         let mut options = ClientOptions::parse(uri).await.map_err(map_err)?;
         options.app_name = Some("chat-backend".into());
@@ -40,6 +43,7 @@ impl MongoStore {
         let store = Self {
             db: client.database(&name),
         };
+        backfill::run(&store.db).await?;
         indexes::ensure(&store.db).await?;
         Ok(store)
     }
@@ -89,6 +93,18 @@ pub(crate) fn map_err(err: mongodb::error::Error) -> StoreError {
         return StoreError::Duplicate { field };
     }
     match err.kind.as_ref() {
+        // ChangeStreamHistoryLost, InvalidResumeToken, ChangeStreamFatalError: the position the
+        // feed was asked to resume from is not in the oplog (any more).
+        ErrorKind::Command(command) if matches!(command.code, 260 | 280 | 286) => {
+            StoreError::PositionLost(format!("{} ({})", command.message, command.code_name))
+        }
+        ErrorKind::Command(command) if command.code == CHANGE_STREAMS_NEED_A_REPLICA_SET => {
+            StoreError::Backend(
+                "MongoDB change streams need a replica set, and this server is a standalone \
+                 mongod: start it with --replSet and run rs.initiate() once"
+                    .into(),
+            )
+        }
         ErrorKind::ServerSelection { .. }
         | ErrorKind::Io(_)
         | ErrorKind::ConnectionPoolCleared { .. }

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     model::{Room, UserId},
-    store::{RealtimeStore, Signal, StoreError, StoreResult},
+    store::{RealtimeStore, SavedPosition, Signal, StoreError, StoreResult},
 };
 
 /// How long a signal document stays (the TTL index removes it; the change stream has it already).
@@ -89,8 +89,11 @@ impl MongoStore {
             .await
             .map_err(map_err)?;
         let ids: Vec<String> = found.iter().map(|c| c.socket_id.clone()).collect();
+        // The filter again: a connection refreshed since it was read stays.
+        let mut still_matching = filter;
+        still_matching.insert("_id", doc! { "$in": ids });
         self.connections()
-            .delete_many(doc! { "_id": { "$in": ids } })
+            .delete_many(still_matching)
             .await
             .map_err(map_err)?;
         let mut users: Vec<UserId> = found.into_iter().map(|c| UserId(c.user_id)).collect();
@@ -291,14 +294,17 @@ impl RealtimeStore for MongoStore {
         Ok(())
     }
 
-    async fn load_feed_position(&self, node_id: &str) -> StoreResult<Option<String>> {
+    async fn load_feed_position(&self, node_id: &str) -> StoreResult<Option<SavedPosition>> {
         let found = self
             .database()
             .collection::<FeedPositionDoc>(FEED_POSITIONS)
             .find_one(doc! { "_id": node_id })
             .await
             .map_err(map_err)?;
-        Ok(found.map(|doc| doc.position))
+        Ok(found.map(|doc| SavedPosition {
+            position: doc.position,
+            saved_at: doc.updated_at.to_chrono(),
+        }))
     }
 
     async fn save_feed_position(

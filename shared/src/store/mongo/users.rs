@@ -18,20 +18,31 @@ pub(crate) struct UserDoc {
     #[serde(rename = "_id")]
     id: ObjectId,
     username: String,
-    /// Lets usernames be unique case-insensitively and served by an index.
+    /// Lets usernames be unique case-insensitively and served by an index (filled in at start-up
+    /// for users of the NestJS service, `backfill`).
+    #[serde(default)]
     username_lower: String,
     email: String,
     password: String,
     first_name: Option<String>,
     last_name: Option<String>,
     /// Lower-cased copies of the names, for indexed prefix search.
+    #[serde(default)]
     first_name_lower: Option<String>,
+    #[serde(default)]
     last_name_lower: Option<String>,
     avatar: Option<String>,
+    #[serde(default = "never")]
     last_seen: bson::DateTime,
+    #[serde(default)]
     is_online: bool,
     created_at: bson::DateTime,
     updated_at: bson::DateTime,
+}
+
+/// `lastSeen` of a user who never connected (documents of the NestJS service may lack it).
+fn never() -> bson::DateTime {
+    bson::DateTime::from_millis(0)
 }
 
 impl From<&UserRecord> for UserDoc {

@@ -51,6 +51,18 @@ impl SqliteStore {
     }
 }
 
+/// An event that cannot be read is logged and skipped (the reader moves past it): no content can
+/// stall the feed.
+fn decode(seq: i64, payload: &str) -> Option<Change> {
+    match serde_json::from_str(payload) {
+        Ok(change) => Some(change),
+        Err(err) => {
+            tracing::error!(seq, error = %err, "skipping a feed event that cannot be decoded");
+            None
+        }
+    }
+}
+
 async fn read_after(pool: &SqlitePool, after: i64) -> StoreResult<Vec<FeedEvent>> {
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
@@ -59,16 +71,13 @@ async fn read_after(pool: &SqlitePool, after: i64) -> StoreResult<Vec<FeedEvent>
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
-    rows.into_iter()
-        .map(|(seq, payload)| {
-            let change: Change = serde_json::from_str(&payload)
-                .map_err(|err| StoreError::Backend(format!("corrupt event {seq}: {err}")))?;
-            Ok(FeedEvent {
-                position: seq.to_string(),
-                change,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|(seq, payload)| FeedEvent {
+            position: seq.to_string(),
+            change: decode(seq, &payload),
         })
-        .collect()
+        .collect())
 }
 
 struct Reader {
@@ -91,7 +100,7 @@ impl ChangeFeed for SqliteStore {
         let after = match position {
             Some(position) => position
                 .parse::<i64>()
-                .map_err(|_| StoreError::Backend(format!("bad feed position {position:?}")))?,
+                .map_err(|_| StoreError::PositionLost(format!("bad feed position {position:?}")))?,
             None => self.feed_position().await?.parse().unwrap_or(0),
         };
         let reader = Reader {

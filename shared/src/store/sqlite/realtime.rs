@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{feed::record, map_err, parse_column, placeholders, SqliteStore};
+use super::{feed::record, map_err, parse_column, parse_time, placeholders, SqliteStore};
 use crate::{
     model::UserId,
-    store::{Change, PresenceChange, RealtimeStore, Signal, StoreResult},
+    store::{Change, PresenceChange, RealtimeStore, SavedPosition, Signal, StoreResult},
     time::to_iso,
 };
 
@@ -243,12 +243,20 @@ impl RealtimeStore for SqliteStore {
         record(&mut conn, &Change::Signal(signal), now).await
     }
 
-    async fn load_feed_position(&self, node_id: &str) -> StoreResult<Option<String>> {
-        sqlx::query_scalar("SELECT position FROM feed_positions WHERE node_id = ?")
-            .bind(node_id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(map_err)
+    async fn load_feed_position(&self, node_id: &str) -> StoreResult<Option<SavedPosition>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT position, updated_at FROM feed_positions WHERE node_id = ?")
+                .bind(node_id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(map_err)?;
+        row.map(|(position, saved_at)| {
+            Ok(SavedPosition {
+                position,
+                saved_at: parse_time("feed_positions.updated_at", &saved_at)?,
+            })
+        })
+        .transpose()
     }
 
     async fn save_feed_position(

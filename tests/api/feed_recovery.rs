@@ -1,0 +1,94 @@
+//! The change feed recovers from what would otherwise stall it: a stored position the feed no
+//! longer holds (a resume token older than the oplog), and events that cannot be decoded.
+
+use std::time::Duration;
+
+use chat_tests::{
+    mongo::StandIn, on_each_backend, process::free_port, realtime::RealtimeNode, socket::connect,
+    spawn_app, Backend,
+};
+use serde_json::{json, Value};
+
+fn with_id(id: &Value) -> impl Fn(&Value) -> bool + '_ {
+    move |message| message["messageId"] == *id
+}
+
+/// A node restarted with a resume token older than the stand-in's whole history (it keeps only the
+/// last 40 change events) goes on from now, says which time range it could not deliver, and
+/// delivers again. (Before the fix it retried the lost token every second and delivered nothing.)
+#[tokio::test]
+async fn a_node_whose_position_left_the_history_resumes_from_now_and_logs_the_gap() {
+    let standin = StandIn::start(40);
+    let app = spawn_app(&Backend::Mongo {
+        uri: standin.uri.clone(),
+    })
+    .await;
+    let port = free_port();
+    let node_id = format!("history-node-{port}");
+    let mut node = RealtimeNode::start_as(&app, port, &node_id).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let before = app.send_private(&alice, &bob, "before").await;
+    let bob_socket = connect(&node.url(), Some(&bob.access_token))
+        .await
+        .expect("bob connects");
+    let _ = bob_socket
+        .expect("messageReceived", with_id(&before["messageId"]))
+        .await;
+    // Let the node store its position, then stop it while the history moves far past it.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    node.kill();
+    bob_socket.disconnect().await;
+    for i in 0..30 {
+        app.send_private(&alice, &bob, &format!("while down {i}"))
+            .await;
+    }
+
+    node.restart(&app).await;
+    let bob_again = connect(&node.url(), Some(&bob.access_token))
+        .await
+        .expect("bob reconnects");
+    let after = app.send_private(&alice, &bob, "after the restart").await;
+    bob_again
+        .expect("messageReceived", with_id(&after["messageId"]))
+        .await;
+    let log = node.log_tail();
+    assert!(
+        log.contains("feed gap") && log.contains("gap_from") && log.contains("gap_to"),
+        "the gap is logged with its time range:\n{log}"
+    );
+}
+
+/// A `groupCall` carrying `{"$oid": "zz"}` (extended JSON that is no ObjectId) becomes a feed
+/// event no node can decode into a signal; it is logged and skipped, and what follows arrives.
+#[tokio::test]
+async fn an_undecodable_event_does_not_stall_the_feed() {
+    on_each_backend(|app| async move {
+        let node = RealtimeNode::start(&app).await;
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        let group = app.create_group(&alice, "poison", &[&bob]).await;
+        let alice_socket = connect(&node.url(), Some(&alice.access_token))
+            .await
+            .expect("alice connects");
+        let bob_socket = connect(&node.url(), Some(&bob.access_token))
+            .await
+            .expect("bob connects");
+        let _ = alice_socket
+            .emit_ack(
+                "groupCall",
+                json!({ "groupId": group, "offer": { "$oid": "zz" } }),
+            )
+            .await;
+        let after = app
+            .send(
+                &alice,
+                json!({ "chatType": "GROUP", "groupId": group, "message": "after the poison" }),
+            )
+            .await;
+        bob_socket
+            .expect("groupMessageReceived", with_id(&after["messageId"]))
+            .await;
+    })
+    .await;
+}
