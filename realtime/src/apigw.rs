@@ -23,7 +23,7 @@ async fn group_members(ctx: &AppContext, group: GroupId) -> Vec<UserId> {
 enum Reach {
     Everyone,
     Users(Vec<UserId>),
-    /// A private chat room: API Gateway connections do not join chats.
+    /// A room API Gateway connections are never in.
     Nobody,
 }
 
@@ -34,7 +34,8 @@ async fn reach(ctx: &AppContext, to: &Recipients) -> Reach {
     let mut users = match room {
         Room::User(user) => vec![*user],
         Room::Group(group) => group_members(ctx, *group).await,
-        Room::Private(_) => return Reach::Nobody,
+        // API Gateway connections join no chat, and are not stored by session.
+        Room::Private(_) | Room::Session(_) => return Reach::Nobody,
     };
     if let Some(Room::User(except)) = except {
         users.retain(|user| user != except);

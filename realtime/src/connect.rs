@@ -8,28 +8,41 @@ use std::sync::{
     Arc,
 };
 
-use serde_json::Value;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
 use shared::{
-    auth::{authenticate as caller_of, extract::bearer_token, CurrentUser, Unauthenticated},
+    auth::{authenticate_until as caller_of, extract::bearer_token, CurrentUser, Unauthenticated},
     model::Room,
-    service::realtime,
+    service::realtime::{self, event},
     AppContext,
 };
-use socketioxide::extract::{SocketRef, State, TryData};
+use socketioxide::{
+    extract::{SocketRef, State, TryData},
+    SocketIo,
+};
 
 use crate::{
     events,
     turns::{LastTurn, TurnQueue},
-    NodeId,
+    NodeId, NAMESPACE,
 };
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandshakeError {
     #[error(transparent)]
     Unauthenticated(#[from] Unauthenticated),
+    #[error("Session has ended; log in again")]
+    SessionEnded,
     #[error("Service unavailable, try again")]
     Unavailable,
 }
+
+/// When the socket's access token expires: the socket closes then (`close_expired`), and the
+/// client reconnects with a fresh token.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenExpiry(pub DateTime<Utc>);
 
 /// The socket's presence record. Written during the handshake; removed by the disconnect handler, or
 /// (when the handshake failed after it was written, so no disconnect handler will ever run) when
@@ -82,7 +95,16 @@ pub async fn authenticate(
         .ok()
         .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
     let token = from_auth.or_else(|| bearer_token(&socket.req_parts().headers).map(str::to_owned));
-    let user = caller_of(&ctx.tokens, token.as_deref())?;
+    let (user, expires_at) = caller_of(&ctx.tokens, token.as_deref())?;
+    // The token may outlive its session (logout, password change): an ended session connects no
+    // socket.
+    let live = realtime::session_is_live(&ctx, user).await.map_err(|err| {
+        tracing::error!(error = %err, "cannot check the session of a connecting user");
+        HandshakeError::Unavailable
+    })?;
+    if !live {
+        return Err(HandshakeError::SessionEnded);
+    }
     let groups = ctx.store.groups_of_user(user.id).await.map_err(|err| {
         tracing::error!(error = %err, "cannot load groups of a connecting user");
         HandshakeError::Unavailable
@@ -103,7 +125,9 @@ pub async fn authenticate(
             HandshakeError::Unavailable
         })?;
     socket.extensions.insert(user);
+    socket.extensions.insert(TokenExpiry(expires_at));
     socket.join(Room::User(user.id).to_string());
+    socket.join(Room::Session(user.session_id).to_string());
     for group in groups {
         socket.join(Room::Group(group.id).to_string());
     }
@@ -111,6 +135,33 @@ pub async fn authenticate(
     events::register(&socket);
     socket.on_disconnect(on_disconnect);
     Ok(())
+}
+
+/// How often sockets are checked for an expired access token.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(1);
+
+/// Closes every socket whose access token has expired (told why first), once a second.
+pub async fn close_expired(io: SocketIo) {
+    let mut every = tokio::time::interval(EXPIRY_SWEEP);
+    loop {
+        every.tick().await;
+        let Some(chat) = io.of(NAMESPACE) else {
+            continue;
+        };
+        let now = shared::time::now();
+        for socket in chat.sockets() {
+            let expired = socket
+                .extensions
+                .get::<TokenExpiry>()
+                .is_some_and(|TokenExpiry(at)| at <= now);
+            if expired {
+                let notice =
+                    json!({ "message": "Access token has expired; reconnect with a fresh one" });
+                let _ = socket.emit(event::TOKEN_EXPIRED, &notice);
+                let _ = socket.disconnect();
+            }
+        }
+    }
 }
 
 pub async fn on_connect(socket: SocketRef) {

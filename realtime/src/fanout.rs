@@ -285,6 +285,13 @@ pub async fn apply(io: &SocketIo, change: &Change) {
             tracing::warn!(error = %err, "broadcast did not reach every socket");
         }
     }
+    if let Change::SessionEnded(session) = change {
+        // Revocation reaches open sockets: every socket of the ended session closes.
+        let room = Room::Session(*session).to_string();
+        if let Err(err) = chat.within(room).disconnect().await {
+            tracing::warn!(error = %err, "cannot close the sockets of an ended session");
+        }
+    }
 }
 
 /// Re-derives a group's room from its member list: removed members leave at once, and nobody

@@ -90,6 +90,7 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         feed_health.clone(),
     ));
     tokio::spawn(heartbeat(ctx.clone(), node_id.clone()));
+    tokio::spawn(connect::close_expired(io.clone()));
 
     let app = Router::new()
         .route("/health", get(health_check))

@@ -54,6 +54,13 @@ pub struct Config {
     pub bcrypt_cost: u32,
     pub log_format: LogFormat,
     pub auth_rate_limit: RateLimit,
+    /// How long a just rotated-out refresh token is answered with 409 (retry with the new pair)
+    /// instead of being treated as a replay that ends the session: concurrent refreshes from two
+    /// tabs, or a retry after a timeout.
+    pub refresh_reuse_grace: Duration,
+    /// Login attempts per account (email), whatever address they come from: slows a distributed
+    /// guess at one account.
+    pub login_account_rate_limit: RateLimit,
     pub message_rate_limit: RateLimit,
     /// This realtime node's name: its feed position and connections are stored under it, so a
     /// restarted node resumes where it stopped. Default `realtime-<REALTIME_PORT>`.
@@ -75,6 +82,13 @@ pub enum ConfigError {
     WeakSecret(&'static str),
     #[error("JWT_SECRET and JWT_REFRESH_SECRET must be different")]
     SharedSecret,
+    #[error(
+        "{0} must be set: the built-in development secret is public and is refused on AWS \
+         (Lambda or ECS) and whenever MONGO_URI is set"
+    )]
+    DevelopmentSecretRefused(&'static str),
+    #[error("{0} still holds the .env.example placeholder: set a random secret of at least {MIN_SECRET_BYTES} bytes")]
+    PlaceholderSecret(&'static str),
     #[error("{name} has an invalid value {value:?}: {expected}")]
     Invalid {
         name: &'static str,
@@ -119,12 +133,16 @@ impl Config {
             },
         };
 
-        let jwt_secret = secret(&get, "JWT_SECRET", DEV_ACCESS_SECRET, env, &mut warnings)?;
+        // A process on AWS, or on a MongoDB (which holds real users), never signs tokens with a
+        // secret that is in the source.
+        let hosted = on_aws(&get) || matches!(storage, Storage::Mongo { .. });
+        let policy = SecretPolicy { env, hosted };
+        let jwt_secret = secret(&get, "JWT_SECRET", DEV_ACCESS_SECRET, policy, &mut warnings)?;
         let jwt_refresh_secret = secret(
             &get,
             "JWT_REFRESH_SECRET",
             DEV_REFRESH_SECRET,
-            env,
+            policy,
             &mut warnings,
         )?;
         if jwt_secret == jwt_refresh_secret {
@@ -179,6 +197,11 @@ impl Config {
                 max: number(&get, "AUTH_RATE_LIMIT_MAX", 10, 1..=1_000_000)?,
                 window: duration(&get, "AUTH_RATE_LIMIT_WINDOW", "60s")?,
             },
+            refresh_reuse_grace: duration(&get, "REFRESH_REUSE_GRACE", "10s")?,
+            login_account_rate_limit: RateLimit {
+                max: number(&get, "LOGIN_ACCOUNT_RATE_LIMIT_MAX", 20, 1..=1_000_000)?,
+                window: duration(&get, "LOGIN_ACCOUNT_RATE_LIMIT_WINDOW", "15m")?,
+            },
             message_rate_limit: RateLimit {
                 max: number(&get, "MESSAGE_RATE_LIMIT_MAX", 120, 1..=1_000_000)?,
                 window: duration(&get, "MESSAGE_RATE_LIMIT_WINDOW", "60s")?,
@@ -192,14 +215,41 @@ impl Config {
     }
 }
 
+/// Lambda sets `AWS_LAMBDA_FUNCTION_NAME`; ECS sets its task metadata endpoint.
+fn on_aws(get: &impl Fn(&str) -> Option<String>) -> bool {
+    [
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "ECS_CONTAINER_METADATA_URI_V4",
+        "ECS_CONTAINER_METADATA_URI",
+    ]
+    .iter()
+    .any(|name| get(name).is_some())
+}
+
+/// The `.env.example` values (`change-me-…`).
+const PLACEHOLDER_PREFIX: &str = "change-me";
+
+#[derive(Debug, Clone, Copy)]
+struct SecretPolicy {
+    env: AppEnv,
+    /// On AWS, or on a MongoDB: never the built-in development secrets.
+    hosted: bool,
+}
+
 fn secret(
     get: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     dev_fallback: &str,
-    env: AppEnv,
+    policy: SecretPolicy,
     warnings: &mut Vec<String>,
 ) -> Result<String, ConfigError> {
+    let SecretPolicy { env, hosted } = policy;
     match get(name) {
+        Some(value)
+            if value.starts_with(PLACEHOLDER_PREFIX) && (env != AppEnv::Development || hosted) =>
+        {
+            Err(ConfigError::PlaceholderSecret(name))
+        }
         Some(value) if value.len() >= MIN_SECRET_BYTES => Ok(value),
         Some(_) if env == AppEnv::Production => Err(ConfigError::WeakSecret(name)),
         Some(value) => {
@@ -209,6 +259,7 @@ fn secret(
             Ok(value)
         }
         None if env == AppEnv::Production => Err(ConfigError::Missing(name)),
+        None if hosted => Err(ConfigError::DevelopmentSecretRefused(name)),
         None => {
             warnings.push(format!(
                 "{name} is not set: using a built-in DEVELOPMENT secret (never use this in production)"
@@ -277,6 +328,45 @@ mod tests {
         assert!(matches!(config.storage, Storage::Sqlite { .. }));
         assert_eq!(config.jwt_expiration, Duration::from_secs(900));
         assert_eq!(config.bcrypt_cost, 12);
+    }
+
+    #[test]
+    fn the_development_secrets_are_refused_on_aws_and_with_mongodb() {
+        for hosted in [
+            ("AWS_LAMBDA_FUNCTION_NAME", "auth"),
+            ("ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/x"),
+            ("MONGO_URI", "mongodb://localhost:27017"),
+        ] {
+            assert_eq!(
+                load(&[hosted]).unwrap_err(),
+                ConfigError::DevelopmentSecretRefused("JWT_SECRET"),
+                "{hosted:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_example_placeholders_are_refused_outside_development() {
+        let placeholder = (
+            "JWT_SECRET",
+            "change-me-to-a-random-string-of-at-least-32-bytes-access",
+        );
+        let refresh = (
+            "JWT_REFRESH_SECRET",
+            "a-real-refresh-secret-0123456789abcdef0123",
+        );
+        assert_eq!(
+            load(&[("NODE_ENV", "test"), placeholder, refresh]).unwrap_err(),
+            ConfigError::PlaceholderSecret("JWT_SECRET")
+        );
+        assert_eq!(
+            load(&[("AWS_LAMBDA_FUNCTION_NAME", "auth"), placeholder, refresh]).unwrap_err(),
+            ConfigError::PlaceholderSecret("JWT_SECRET")
+        );
+        assert!(
+            load(&[placeholder, refresh]).is_ok(),
+            "development may use them"
+        );
     }
 
     #[test]

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use chat_tests::{
     mongo::StandIn, on_each_backend, process::free_port, realtime::RealtimeNode, socket::connect,
-    spawn_app, Backend,
+    spawn_app, Account, Backend, TestApp,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
 fn with_id(id: &Value) -> impl Fn(&Value) -> bool + '_ {
     move |message| message["messageId"] == *id
@@ -59,36 +59,54 @@ async fn a_node_whose_position_left_the_history_resumes_from_now_and_logs_the_ga
     );
 }
 
-/// A `groupCall` carrying `{"$oid": "zz"}` (extended JSON that is no ObjectId) becomes a feed
-/// event no node can decode into a signal; it is logged and skipped, and what follows arrives.
+/// A feed event no node can decode (a signal document holding `{"$oid": "zz"}`, which bson reads
+/// as an ObjectId, on MongoDB; a payload that is not a change on SQLite) is logged and skipped, and
+/// what follows arrives. Clients cannot write such an event (`groupCall` is allow-listed); another
+/// writer or a bad migration can, and before the fix the MongoDB stream failed on it forever.
 #[tokio::test]
 async fn an_undecodable_event_does_not_stall_the_feed() {
     on_each_backend(|app| async move {
         let node = RealtimeNode::start(&app).await;
         let alice = app.register("alice").await;
         let bob = app.register("bob").await;
-        let group = app.create_group(&alice, "poison", &[&bob]).await;
-        let alice_socket = connect(&node.url(), Some(&alice.access_token))
-            .await
-            .expect("alice connects");
         let bob_socket = connect(&node.url(), Some(&bob.access_token))
             .await
             .expect("bob connects");
-        let _ = alice_socket
-            .emit_ack(
-                "groupCall",
-                json!({ "groupId": group, "offer": { "$oid": "zz" } }),
-            )
-            .await;
-        let after = app
-            .send(
-                &alice,
-                json!({ "chatType": "GROUP", "groupId": group, "message": "after the poison" }),
-            )
-            .await;
+        write_undecodable_event(&app, &bob).await;
+        let after = app.send_private(&alice, &bob, "after the poison").await;
         bob_socket
-            .expect("groupMessageReceived", with_id(&after["messageId"]))
+            .expect("messageReceived", with_id(&after["messageId"]))
             .await;
     })
     .await;
+}
+
+async fn write_undecodable_event(app: &TestApp, to: &Account) {
+    match &app.backend {
+        Backend::Sqlite => {
+            let path = &app.vars["DATABASE_PATH"];
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite:{path}"))
+                .await
+                .expect("sqlite opens");
+            sqlx::query("INSERT INTO events (payload, created_at) VALUES (?, ?)")
+                .bind(r#"{"kind":"signal","data":{"room":42}}"#)
+                .bind("2026-01-01T00:00:00.000Z")
+                .execute(&pool)
+                .await
+                .expect("event written");
+        }
+        Backend::Mongo { uri } => {
+            let client = mongodb::Client::with_uri_str(uri).await.expect("connects");
+            client
+                .database(&app.vars["MONGO_DB"])
+                .collection::<bson::Document>("signals")
+                .insert_one(bson::doc! {
+                    "room": format!("user_{}", to.id), "event": "userTyping",
+                    "data": { "offer": { "$oid": "zz" } },
+                    "expiresAt": bson::DateTime::now(),
+                })
+                .await
+                .expect("signal written");
+        }
+    }
 }

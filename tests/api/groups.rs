@@ -464,6 +464,18 @@ async fn group_messages_need_membership_and_read_receipts_collect_readers() {
             ids(&by_carol["readBy"]),
             [bob.id.as_str(), carol.id.as_str()]
         );
+        // A member's client reporting delivery after others read is normal: no conflict.
+        let delivered = app
+            .call(
+                Method::PUT,
+                &status_path,
+                &carol.access_token,
+                Some(&json!({ "status": "DELIVERED" })),
+            )
+            .await;
+        assert_eq!(delivered.status(), StatusCode::OK);
+        let delivered: Value = delivered.json().await.unwrap();
+        assert_eq!(delivered["status"], "READ", "and nothing moves back");
 
         // A removed member can no longer send to or read the group.
         remove(&app, &alice, &group, &carol.id).await;

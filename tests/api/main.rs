@@ -18,6 +18,7 @@ mod mongo_plans;
 mod presence;
 mod realtime;
 mod routes;
+mod secrets;
 mod smoke;
 mod store_contract;
 mod template;

@@ -654,3 +654,101 @@ async fn connections_of_a_dead_node_expire_after_the_ttl() {
     })
     .await;
 }
+
+/// Revocation reaches open sockets: a password change from another device ends every other session,
+/// and their sockets are told and closed at once, on the node that holds them; the same token
+/// cannot connect again. (Before, such a socket kept sending messages until it disconnected.)
+#[tokio::test]
+async fn a_socket_closes_as_soon_as_its_session_ends() {
+    on_each_backend(|app| async move {
+        let node = RealtimeNode::start(&app).await;
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        let phone = socket(&node, &alice).await;
+        let bob_socket = socket(&node, &bob).await;
+        let laptop: Value = app.login(&alice.email).await.json().await.unwrap();
+        let laptop = chat_tests::Account::from_auth_body(&laptop);
+
+        let changed = app
+            .post_with_token(
+                "/api/v1/users/me/password",
+                &laptop.access_token,
+                Some(&json!({ "currentPassword": chat_tests::PASSWORD, "newPassword": "NewSecret456!" })),
+            )
+            .await;
+        assert!(changed.status().is_success(), "{}", changed.status());
+        phone.expect("sessionEnded", |_| true).await;
+        phone.expect("close", |_| true).await;
+        let again = connect(&node.url(), Some(&alice.access_token)).await;
+        assert!(
+            again.as_ref().err().is_some_and(|err| err.contains("Session has ended")),
+            "the ended session's token connects no socket: {:?}",
+            again.err()
+        );
+        // Other sessions and users are untouched.
+        let laptop_socket = socket(&node, &laptop).await;
+        let hello = app.send_private(&bob, &laptop, "still here").await;
+        laptop_socket
+            .expect("messageReceived", with_id(&hello["messageId"]))
+            .await;
+        assert_eq!(bob_socket.count("sessionEnded", |_| true), 0);
+    })
+    .await;
+}
+
+/// A socket closes when its access token expires (told why first); the client reconnects with a
+/// fresh token. (Before, a token was checked only at the handshake.)
+#[tokio::test]
+async fn a_socket_closes_when_its_access_token_expires() {
+    let app =
+        chat_tests::spawn_app_with(&chat_tests::Backend::Sqlite, &[("JWT_EXPIRATION", "2s")]).await;
+    let node = RealtimeNode::start(&app).await;
+    let alice = app.register("alice").await;
+    let started = std::time::Instant::now();
+    let alice_socket = socket(&node, &alice).await;
+    alice_socket.expect("tokenExpired", |_| true).await;
+    alice_socket.expect("close", |_| true).await;
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(5),
+        "closed {waited:?} after connecting with a 2 s token"
+    );
+}
+
+/// `groupCall` is allow-listed: its payload goes to other users through the feed, so a field it does
+/// not know (here extended JSON that would poison a MongoDB change stream) is refused, and nothing
+/// reaches the other members.
+#[tokio::test]
+async fn a_group_call_with_unknown_fields_is_refused() {
+    on_each_backend(|app| async move {
+        let node = RealtimeNode::start(&app).await;
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        let group = app.create_group(&alice, "calls", &[&bob]).await;
+        let alice_socket = socket(&node, &alice).await;
+        let bob_socket = socket(&node, &bob).await;
+        let refused = alice_socket
+            .emit_ack(
+                "groupCall",
+                json!({ "groupId": group, "offer": { "$oid": "zz" } }),
+            )
+            .await;
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .is_some_and(|message| message.contains("offer")),
+            "{refused}"
+        );
+        let placed = alice_socket
+            .emit_ack(
+                "groupCall",
+                json!({ "groupId": group, "callType": "audio", "callId": "room-7" }),
+            )
+            .await;
+        assert_eq!(placed["ok"], true, "{placed}");
+        let call = bob_socket.expect("groupCallIncoming", |_| true).await;
+        assert_eq!(call["callId"], "room-7");
+        assert_eq!(bob_socket.count("groupCallIncoming", |_| true), 1);
+    })
+    .await;
+}

@@ -4,7 +4,7 @@ use chat_tests::{open_store, Backend, TestDatabase};
 use chrono::Duration;
 use shared::{
     model::{NewUser, Session, SessionId, UserId},
-    store::{Store, StoreError},
+    store::{Rotation, Store, StoreError},
     time::now,
 };
 
@@ -86,18 +86,36 @@ async fn session_rotation_is_compare_and_swap() {
         store.create_session(session.clone()).await.unwrap();
         let later = now() + Duration::days(8);
 
-        assert!(!store
-            .rotate_session(session.id, "wrong", "hash-2", now(), later)
-            .await
-            .unwrap());
-        assert!(store
-            .rotate_session(session.id, "hash-1", "hash-2", now(), later)
-            .await
-            .unwrap());
-        assert!(!store
-            .rotate_session(session.id, "hash-1", "hash-3", now(), later)
-            .await
-            .unwrap());
+        let grace_after = now() - Duration::seconds(10);
+        assert_eq!(
+            store
+                .rotate_session(session.id, "wrong", "hash-2", now(), later, grace_after)
+                .await
+                .unwrap(),
+            Rotation::Refused
+        );
+        assert_eq!(
+            store
+                .rotate_session(session.id, "hash-1", "hash-2", now(), later, grace_after)
+                .await
+                .unwrap(),
+            Rotation::Rotated
+        );
+        // Moments later the rotated-out token is a concurrent refresh; after the grace, a replay.
+        assert_eq!(
+            store
+                .rotate_session(session.id, "hash-1", "hash-3", now(), later, grace_after)
+                .await
+                .unwrap(),
+            Rotation::JustRotated
+        );
+        assert_eq!(
+            store
+                .rotate_session(session.id, "hash-1", "hash-3", now(), later, now())
+                .await
+                .unwrap(),
+            Rotation::Refused
+        );
         let stored = store
             .find_session(session.id, now())
             .await
@@ -134,10 +152,11 @@ async fn expired_sessions_are_neither_found_nor_rotated() {
                 "hash-2",
                 after,
                 after + Duration::days(1),
+                after - Duration::seconds(10),
             )
             .await
             .unwrap();
-        assert!(!rotated);
+        assert_eq!(rotated, Rotation::Refused);
     })
     .await;
 }

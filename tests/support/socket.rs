@@ -46,6 +46,7 @@ pub async fn connect(base: &str, token: Option<&str>) -> Result<SocketClient, St
         builder = builder.auth(serde_json::json!({ "token": token }));
     }
     let (any_log, error_log, connect_log) = (log.clone(), log.clone(), log.clone());
+    let close_log = log.clone();
     builder = builder
         .on_any(move |event: Event, payload, _| {
             record(&any_log, &String::from(event), payload);
@@ -57,6 +58,11 @@ pub async fn connect(base: &str, token: Option<&str>) -> Result<SocketClient, St
         })
         .on(Event::Connect, move |payload, _| {
             record(&connect_log, "connect", payload);
+            async {}.boxed()
+        })
+        // The server closed this socket (recorded as "close").
+        .on(Event::Close, move |payload, _| {
+            record(&close_log, "close", payload);
             async {}.boxed()
         });
     let client = builder.connect().await.map_err(|err| err.to_string())?;

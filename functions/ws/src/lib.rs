@@ -2,7 +2,8 @@
 //! clients that cannot hold a socket.io connection to the realtime node.
 //!
 //! - `$connect`: an access token as `?token=` or `Authorization: Bearer`; refused (401) without a
-//!   valid one. The connection id is stored with the user and expires after API Gateway's 2 hours.
+//!   valid one or when its session has ended. The connection id is stored with the user and is
+//!   trusted until the token expires (API Gateway's 2 hours at most).
 //! - `$disconnect`: forgets the connection.
 //! - `$default`: JSON frames `{"action": "<client event>", ...payload}`: every action socket.io
 //!   clients have, through the same dispatcher (`service::realtime::actions`). An action that
@@ -18,9 +19,9 @@ use aws_lambda_events::{
 use serde_json::Value;
 use shared::{
     apigw::Gateway,
-    auth::{authenticate, extract::bearer_token, CurrentUser},
+    auth::{authenticate_until, extract::bearer_token, CurrentUser},
     model::SessionId,
-    service::realtime::{actions, event},
+    service::realtime::{self, actions, event},
     AppContext,
 };
 
@@ -64,12 +65,22 @@ async fn connect(
         .query_string_parameters
         .first("token")
         .or_else(|| bearer_token(&event.headers));
-    let caller = match authenticate(&ctx.tokens, token) {
+    let (caller, token_expires) = match authenticate_until(&ctx.tokens, token) {
         Ok(caller) => caller,
         Err(err) => return respond(401, &err.to_string()),
     };
+    match realtime::session_is_live(ctx, caller).await {
+        Ok(true) => {}
+        Ok(false) => return respond(401, "Session has ended; log in again"),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot check the session of a ws connection");
+            return respond(500, "Internal server error");
+        }
+    }
     let now = shared::time::now();
-    let expires = now + shared::time::seconds(CONNECTION_LIFETIME_SECS);
+    // The connection is trusted until its token expires (at most API Gateway's 2 hours): after
+    // that its frames are refused, and the client reconnects with a fresh token.
+    let expires = token_expires.min(now + shared::time::seconds(CONNECTION_LIFETIME_SECS));
     match ctx
         .store
         .add_ws_connection(connection_id, caller.id, now, expires)

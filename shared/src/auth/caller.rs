@@ -2,6 +2,8 @@
 //! socket.io handshake, API Gateway `$connect`) comes through `authenticate`, so one token gets one
 //! answer everywhere.
 
+use chrono::{DateTime, Utc};
+
 use super::{TokenError, TokenKeys, TokenKind};
 use crate::{
     error::AppError,
@@ -41,6 +43,15 @@ pub fn authenticate(
     tokens: &TokenKeys,
     token: Option<&str>,
 ) -> Result<CurrentUser, Unauthenticated> {
+    authenticate_until(tokens, token).map(|(caller, _)| caller)
+}
+
+/// The same, with the moment the token expires: a connection that outlives its request (a
+/// socket) must end then.
+pub fn authenticate_until(
+    tokens: &TokenKeys,
+    token: Option<&str>,
+) -> Result<(CurrentUser, DateTime<Utc>), Unauthenticated> {
     let token = token
         .map(str::trim)
         .filter(|token| !token.is_empty())
@@ -51,8 +62,9 @@ pub fn authenticate(
             TokenError::Expired => Unauthenticated::Expired,
             _ => Unauthenticated::Invalid,
         })?;
-    Ok(CurrentUser {
+    let caller = CurrentUser {
         id: verified.user_id,
         session_id: verified.session_id,
-    })
+    };
+    Ok((caller, verified.expires_at))
 }

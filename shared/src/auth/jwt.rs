@@ -38,6 +38,8 @@ struct Claims {
 pub struct VerifiedToken {
     pub user_id: UserId,
     pub session_id: SessionId,
+    /// The token's `exp`.
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -137,6 +139,7 @@ impl TokenKeys {
         Ok(VerifiedToken {
             user_id: data.claims.sub.parse().map_err(|_| TokenError::Invalid)?,
             session_id: data.claims.sid.parse().map_err(|_| TokenError::Invalid)?,
+            expires_at: DateTime::from_timestamp(data.claims.exp, 0).ok_or(TokenError::Invalid)?,
         })
     }
 }

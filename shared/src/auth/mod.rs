@@ -5,5 +5,5 @@ pub mod extract;
 pub mod jwt;
 pub mod password;
 
-pub use caller::{authenticate, CurrentUser, Unauthenticated};
+pub use caller::{authenticate, authenticate_until, CurrentUser, Unauthenticated};
 pub use jwt::{TokenError, TokenKeys, TokenKind, VerifiedToken};

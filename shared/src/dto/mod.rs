@@ -7,5 +7,6 @@ pub mod chat;
 pub mod decode;
 pub mod groups;
 pub mod presence;
+pub mod realtime;
 pub mod rules;
 pub mod users;

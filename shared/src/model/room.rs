@@ -3,7 +3,8 @@
 //! - `user_<userId>`: every socket of one user (where private messages and status changes go);
 //! - `group_<groupId>`: a group conversation (its `chatRoomId`, and the members' sockets);
 //! - `<lowId>_<highId>`: a private conversation, the two user ids sorted (its `chatRoomId`, and the
-//!   sockets that joined that chat).
+//!   sockets that joined that chat);
+//! - `session_<sessionId>`: the sockets of one login session (they close when it ends).
 //!
 //! Rooms travel as those strings in JSON, in the database and on the change feed.
 
@@ -11,10 +12,11 @@ use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{GroupId, UserId};
+use super::{GroupId, SessionId, UserId};
 
 const USER_PREFIX: &str = "user_";
 const GROUP_PREFIX: &str = "group_";
+const SESSION_PREFIX: &str = "session_";
 
 /// The two users of a private conversation, in canonical (sorted) order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,6 +54,7 @@ pub enum Room {
     User(UserId),
     Group(GroupId),
     Private(Pair),
+    Session(SessionId),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -69,9 +72,9 @@ impl Room {
         Self::Private(Pair::new(a, b))
     }
 
-    /// A conversation (a message's `chatRoomId`), not a user's own room.
+    /// A conversation (a message's `chatRoomId`), not a user's or a session's own room.
     pub fn is_conversation(&self) -> bool {
-        !matches!(self, Self::User(_))
+        matches!(self, Self::Group(_) | Self::Private(_))
     }
 
     pub fn group_id(&self) -> Option<GroupId> {
@@ -88,6 +91,7 @@ impl fmt::Display for Room {
             Self::User(user) => write!(f, "{USER_PREFIX}{user}"),
             Self::Group(group) => write!(f, "{GROUP_PREFIX}{group}"),
             Self::Private(pair) => write!(f, "{}_{}", pair.low, pair.high),
+            Self::Session(session) => write!(f, "{SESSION_PREFIX}{session}"),
         }
     }
 }
@@ -101,6 +105,11 @@ impl FromStr for Room {
         let id = |raw: &str| raw.parse().map_err(|_| RoomError::BadId);
         if let Some(user) = text.strip_prefix(USER_PREFIX) {
             return Ok(Self::User(id(user)?));
+        }
+        if let Some(session) = text.strip_prefix(SESSION_PREFIX) {
+            return Ok(Self::Session(
+                session.parse().map_err(|_| RoomError::BadId)?,
+            ));
         }
         if let Some(group) = text.strip_prefix(GROUP_PREFIX) {
             return Ok(Self::Group(group.parse().map_err(|_| RoomError::BadId)?));
@@ -158,7 +167,13 @@ mod tests {
     #[test]
     fn every_room_reads_back_from_its_name() {
         let (a, b, g) = (UserId::new(), UserId::new(), GroupId::new());
-        for room in [Room::User(a), Room::Group(g), Room::private(a, b)] {
+        let session = SessionId::new();
+        for room in [
+            Room::User(a),
+            Room::Group(g),
+            Room::private(a, b),
+            Room::Session(session),
+        ] {
             assert_eq!(room.to_string().parse::<Room>(), Ok(room));
         }
         assert_eq!(Room::User(a).to_string(), format!("user_{a}"));

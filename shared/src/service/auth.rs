@@ -3,7 +3,8 @@
 //! Each login creates a session (one per device). The session stores only a SHA-256 of its current
 //! refresh token; a refresh swaps that hash atomically, so an old refresh token stops working the
 //! moment it is used. Presenting a token that was already rotated out means it was copied: the whole
-//! session is ended.
+//! session is ended, unless it was rotated out moments ago (`REFRESH_REUSE_GRACE`): two tabs
+//! refreshing at once, or a retry after a timeout, get a 409 and the session lives on.
 
 use sha2::{Digest, Sha256};
 
@@ -13,6 +14,7 @@ use crate::{
     error::AppError,
     model::{ClientInfo, NewUser, Session, SessionId, User, UserId, UserRecord},
     service::rate_limit,
+    store::Rotation,
     AppContext,
 };
 
@@ -49,6 +51,9 @@ pub async fn login(
 ) -> Result<AuthResponse, AppError> {
     let limit = ctx.config.auth_rate_limit;
     rate_limit::check(ctx, "login", client.rate_limit_key(), limit).await?;
+    let account = format!("email:{}", input.email.trim().to_lowercase());
+    let per_account = ctx.config.login_account_rate_limit;
+    rate_limit::check(ctx, "login-account", &account, per_account).await?;
     let Some(user) = ctx.store.find_user_by_email(input.email.trim()).await? else {
         password::verify_against_nothing(input.password, ctx.config.bcrypt_cost).await?;
         return Err(AppError::unauthorized(INVALID_CREDENTIALS));
@@ -95,7 +100,9 @@ pub async fn refresh(
     let refresh = ctx
         .tokens
         .issue(TokenKind::Refresh, user.id, session.id, now)?;
-    let rotated = ctx
+    let grace = chrono::Duration::from_std(ctx.config.refresh_reuse_grace)
+        .unwrap_or(chrono::Duration::seconds(10));
+    let rotation = ctx
         .store
         .rotate_session(
             session.id,
@@ -103,14 +110,24 @@ pub async fn refresh(
             &token_hash(&refresh.token),
             now,
             refresh.expires_at,
+            now - grace,
         )
         .await?;
-    if !rotated {
-        ctx.store.delete_session(session.id, user.id).await?;
-        tracing::warn!(user = %user.id, session = %session.id, "rotated-out refresh token reused; session ended");
-        return Err(AppError::unauthorized(
-            "Refresh token was already used; the session has been ended",
-        ));
+    match rotation {
+        Rotation::Rotated => {}
+        Rotation::JustRotated => {
+            return Err(AppError::conflict(
+                "This refresh token was just exchanged by another request (another tab, or a \
+                 retry): use the tokens that request received",
+            ));
+        }
+        Rotation::Refused => {
+            ctx.store.delete_session(session.id, user.id).await?;
+            tracing::warn!(user = %user.id, session = %session.id, "rotated-out refresh token reused; session ended");
+            return Err(AppError::unauthorized(
+                "Refresh token was already used; the session has been ended",
+            ));
+        }
     }
     Ok(AuthResponse {
         access_token: access.token,

@@ -231,6 +231,11 @@ pub async fn update_status(
                     "The sender cannot mark their own message",
                 ));
             }
+            // Another member's READ moved the message past DELIVERED: this member's client
+            // reporting delivery is normal, not a conflict.
+            if status == MessageStatus::Delivered && message.status == MessageStatus::Read {
+                return Ok(message);
+            }
             (status == MessageStatus::Read).then_some(caller.id)
         }
     };

@@ -200,6 +200,9 @@ pub enum Change {
     Presence(PresenceChange),
     /// An ephemeral event (typing, calls, joins) for the sockets in a room, on every node.
     Signal(Signal),
+    /// A login session ended (logout, ended from another device, password change, refresh-token
+    /// replay, expiry): its open sockets close, on every node.
+    SessionEnded(SessionId),
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -311,15 +314,26 @@ pub trait ChangeFeed: Send + Sync {
     async fn changes(&self, position: Option<String>) -> StoreResult<ChangeStream>;
 }
 
+/// What `rotate_session` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    Rotated,
+    /// The presented token was rotated out moments ago: not a replay.
+    JustRotated,
+    /// Gone, expired, or a token rotated out long ago (a replay).
+    Refused,
+}
+
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     async fn create_session(&self, session: NewSession) -> StoreResult<()>;
     /// The session if it exists and has not expired at `now`.
     async fn find_session(&self, id: SessionId, now: DateTime<Utc>)
         -> StoreResult<Option<Session>>;
-    /// Swaps the stored token hash from `old_hash` to `new_hash` in one atomic step. Returns false
-    /// (and changes nothing) when the session is gone, expired, or no longer holds `old_hash`, so
-    /// two concurrent refreshes with the same token cannot both succeed.
+    /// Swaps the stored token hash from `old_hash` to `new_hash` in one atomic step (remembering
+    /// `old_hash` as the previous one), so two concurrent refreshes with the same token cannot both
+    /// succeed. When the session no longer holds `old_hash`: `JustRotated` if it was rotated out
+    /// after `grace_after` (a concurrent refresh, a retry), else `Refused`; nothing changes.
     async fn rotate_session(
         &self,
         id: SessionId,
@@ -327,7 +341,8 @@ pub trait SessionStore: Send + Sync {
         new_hash: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+        grace_after: DateTime<Utc>,
+    ) -> StoreResult<Rotation>;
     /// Ends one session of one user; false when there was none.
     async fn delete_session(&self, id: SessionId, user_id: UserId) -> StoreResult<bool>;
     /// The user's live sessions at `now`, newest first.

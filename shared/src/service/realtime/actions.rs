@@ -12,6 +12,7 @@ use crate::{
     dto::{
         chat::{CreateMessageRequest, FetchMessagesRequest},
         decode,
+        realtime::{GroupCallIncoming, GroupCallRequest},
     },
     error::AppError,
     model::{parse_id, GroupId, MessageStatus, Room, UserId},
@@ -232,29 +233,24 @@ async fn group_room(
     Ok(Answer::ack(json!({ "groupId": group }))?.moving(rooms))
 }
 
-/// `groupCall {groupId, ...}` → `groupCallIncoming {groupId, callerId, ...}` to the other members.
+/// `groupCall {groupId, callType?, callId?}` → `groupCallIncoming {groupId, callerId, callType?,
+/// callId?}` to the other members. Any other field is refused: the payload goes to other users.
 async fn group_call(
     ctx: &AppContext,
     caller: CurrentUser,
     payload: Value,
 ) -> Result<Answer, AppError> {
-    let group: GroupId = id(&payload, "groupId")?;
-    access::member_group(ctx, caller, group).await?;
-    let mut data = match payload {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
+    let input: GroupCallRequest = decode::payload(payload)?;
+    access::member_group(ctx, caller, input.group_id).await?;
+    let incoming = GroupCallIncoming {
+        group_id: input.group_id,
+        caller_id: caller.id,
+        call_type: input.call_type,
+        call_id: input.call_id,
     };
-    data.insert("groupId".into(), json!(group));
-    data.insert("callerId".into(), json!(caller.id));
+    let room = Room::Group(input.group_id);
     let except = Some(Room::User(caller.id));
-    let room = Room::Group(group);
-    super::signal(
-        ctx,
-        room,
-        event::GROUP_CALL_INCOMING,
-        Value::Object(data),
-        except,
-    )
-    .await?;
+    let data = to_json(incoming)?;
+    super::signal(ctx, room, event::GROUP_CALL_INCOMING, data, except).await?;
     Answer::ack(json!({ "ok": true }))
 }

@@ -17,5 +17,9 @@ pub const USER_LEFT_CHAT: &str = "userLeftChat";
 pub const USER_JOINED_GROUP: &str = "userJoinedGroup";
 pub const USER_LEFT_GROUP: &str = "userLeftGroup";
 pub const GROUP_CALL_INCOMING: &str = "groupCallIncoming";
+/// The socket's login session ended (the socket closes next): `{message}`.
+pub const SESSION_ENDED: &str = "sessionEnded";
+/// The socket's access token expired (the socket closes next): `{message}`.
+pub const TOKEN_EXPIRED: &str = "tokenExpired";
 /// A failed client event: `{event, message}`.
 pub const ERROR: &str = "error";

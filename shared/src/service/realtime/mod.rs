@@ -13,7 +13,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::{error::AppError, model::Room, model::UserId, store::Signal, AppContext};
+use crate::{
+    auth::CurrentUser,
+    error::AppError,
+    model::{Room, UserId},
+    store::Signal,
+    AppContext,
+};
 
 pub use audience::{audience, typing, Audience};
 pub use outbound::{client_events, Outbound, Recipients};
@@ -74,6 +80,16 @@ pub async fn restarted(ctx: &AppContext, node_id: &str) -> Result<(), AppError> 
             .await?;
     }
     Ok(())
+}
+
+/// Whether the caller's login session still exists: a token outlives a logout, its sockets must
+/// not.
+pub async fn session_is_live(ctx: &AppContext, caller: CurrentUser) -> Result<bool, AppError> {
+    let session = ctx
+        .store
+        .find_session(caller.session_id, crate::time::now())
+        .await?;
+    Ok(session.is_some_and(|session| session.user_id == caller.id))
 }
 
 /// Puts an ephemeral event on the feed for every node to deliver to `room`, minus `except`.

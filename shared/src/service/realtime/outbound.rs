@@ -52,6 +52,13 @@ pub fn client_events(change: &Change) -> Vec<Outbound> {
             None,
         )],
         Change::GroupChanged(_) => Vec::new(),
+        // The session's sockets hear why before the transport closes them.
+        Change::SessionEnded(session) => vec![Outbound::to_room(
+            event::SESSION_ENDED,
+            json!({ "message": "Your session has ended; log in again" }),
+            Room::Session(*session),
+            None,
+        )],
         Change::Presence(presence) => vec![Outbound {
             event: Cow::Borrowed(if presence.is_online {
                 event::USER_ONLINE

@@ -26,7 +26,7 @@ use mongodb::{
 
 use super::{
     groups::GroupDoc,
-    indexes::{GROUPS, MESSAGES, SIGNALS, USERS},
+    indexes::{GROUPS, MESSAGES, SESSIONS, SIGNALS, USERS},
     map_err,
     messages::MessageDoc,
     realtime::SignalDoc,
@@ -34,14 +34,15 @@ use super::{
     MongoStore,
 };
 use crate::{
-    model::{MessageStatus, UserId},
+    model::{MessageStatus, SessionId, UserId},
     store::{Change, ChangeFeed, ChangeStream, FeedEvent, PresenceChange, StoreError, StoreResult},
 };
 
 /// A quiet stream hands out its post-batch resume token at most this often.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Messages and groups (any write), signals (inserts), users (only `isOnline` updates).
+/// Messages and groups (any write), signals (inserts), users (only `isOnline` updates), sessions
+/// (deletes: the session ended, by logout, from another device or by its TTL).
 fn pipeline() -> Vec<Document> {
     vec![doc! { "$match": { "$or": [
         {
@@ -54,6 +55,7 @@ fn pipeline() -> Vec<Document> {
             "operationType": "update",
             "updateDescription.updatedFields.isOnline": { "$exists": true },
         },
+        { "ns.coll": SESSIONS, "operationType": "delete" },
     ] } }]
 }
 
@@ -113,6 +115,14 @@ fn to_change(event: Event) -> Result<Option<Change>, String> {
     let collection = event.ns.as_ref().and_then(|ns| ns.coll.clone());
     if collection.as_deref() == Some(USERS) {
         return Ok(presence(&event).map(Change::Presence));
+    }
+    if collection.as_deref() == Some(SESSIONS) {
+        let ended = event
+            .document_key
+            .as_ref()
+            .and_then(|key| key.get_object_id("_id").ok())
+            .map(|id| Change::SessionEnded(SessionId(id)));
+        return Ok(ended);
     }
     let written_status = updated_fields(&event)
         .and_then(|fields| fields.get_str("status").ok())

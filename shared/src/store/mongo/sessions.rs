@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{indexes::SESSIONS, map_err, to_bson_time, MongoStore};
 use crate::{
     model::{NewSession, Session, SessionId, UserId},
-    store::{SessionStore, StoreResult},
+    store::{Rotation, SessionStore, StoreResult},
 };
 
 /// A `sessions` document; `expiresAt` carries a TTL index, so MongoDB removes dead sessions.
@@ -84,24 +84,41 @@ impl SessionStore for MongoStore {
         new_hash: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+        grace_after: DateTime<Utc>,
+    ) -> StoreResult<Rotation> {
+        let live = doc! { "$gt": to_bson_time(&now) };
         let result = self
             .sessions()
             .update_one(
-                doc! {
-                    "_id": id.0,
-                    "tokenHash": old_hash,
-                    "expiresAt": { "$gt": to_bson_time(&now) },
-                },
+                doc! { "_id": id.0, "tokenHash": old_hash, "expiresAt": live.clone() },
                 doc! { "$set": {
                     "tokenHash": new_hash,
+                    "previousTokenHash": old_hash,
+                    "rotatedAt": to_bson_time(&now),
                     "lastUsedAt": to_bson_time(&now),
                     "expiresAt": to_bson_time(&expires_at),
                 } },
             )
             .await
             .map_err(map_err)?;
-        Ok(result.modified_count == 1)
+        if result.modified_count == 1 {
+            return Ok(Rotation::Rotated);
+        }
+        let just_rotated = self
+            .sessions()
+            .count_documents(doc! {
+                "_id": id.0,
+                "previousTokenHash": old_hash,
+                "rotatedAt": { "$gt": to_bson_time(&grace_after) },
+                "expiresAt": live,
+            })
+            .await
+            .map_err(map_err)?;
+        Ok(if just_rotated > 0 {
+            Rotation::JustRotated
+        } else {
+            Rotation::Refused
+        })
     }
 
     async fn list_sessions(

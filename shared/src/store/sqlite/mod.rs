@@ -66,8 +66,37 @@ impl SqliteStore {
             .await
             .map_err(map_err)?;
         let store = Self { pool, writer };
+        store.migrate().await?;
         store.prune_feed().await?;
         Ok(store)
+    }
+
+    /// Columns added after a database file may have been created (`CREATE TABLE IF NOT EXISTS`
+    /// leaves an existing table as it is): added when missing, idempotently.
+    async fn migrate(&self) -> StoreResult<()> {
+        const ADDED: &[(&str, &str, &str)] = &[
+            ("sessions", "previous_token_hash", "TEXT"),
+            ("sessions", "rotated_at", "TEXT"),
+        ];
+        for (table, column, kind) in ADDED {
+            let columns: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+            if !columns.iter().any(|name| name == column) {
+                let added = sqlx::query(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+                    .execute(&self.writer)
+                    .await;
+                // Another process may have added it meanwhile.
+                if let Err(err) = added {
+                    if !err.to_string().contains("duplicate column") {
+                        return Err(map_err(err));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A write transaction that takes the write lock up front, so it never fails half-way on a

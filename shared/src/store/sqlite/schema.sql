@@ -29,7 +29,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     ip           TEXT,
     created_at   TEXT NOT NULL,
     last_used_at TEXT NOT NULL,
-    expires_at   TEXT NOT NULL
+    expires_at   TEXT NOT NULL,
+    -- The token rotated out last, and when: a refresh racing the rotation is told to retry.
+    previous_token_hash TEXT,
+    rotated_at   TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id, created_at);
 CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires_at);

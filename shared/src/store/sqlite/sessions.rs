@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{map_err, parse_column, parse_time, SqliteStore};
+use super::{feed::record, map_err, parse_column, parse_time, SqliteStore};
 use crate::{
     model::{NewSession, Session, SessionId, UserId},
-    store::{SessionStore, StoreResult},
+    store::{Change, Rotation, SessionStore, StoreResult},
     time::to_iso,
 };
 
@@ -87,11 +87,13 @@ impl SessionStore for SqliteStore {
         new_hash: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+        grace_after: DateTime<Utc>,
+    ) -> StoreResult<Rotation> {
         let result = sqlx::query(
-            "UPDATE sessions SET token_hash = ?, last_used_at = ?, expires_at = ? \
-             WHERE id = ? AND token_hash = ? AND expires_at > ?",
+            "UPDATE sessions SET previous_token_hash = token_hash, rotated_at = ?, token_hash = ?, \
+             last_used_at = ?, expires_at = ? WHERE id = ? AND token_hash = ? AND expires_at > ?",
         )
+        .bind(to_iso(&now))
         .bind(new_hash)
         .bind(to_iso(&now))
         .bind(to_iso(&expires_at))
@@ -101,7 +103,25 @@ impl SessionStore for SqliteStore {
         .execute(self.writer())
         .await
         .map_err(map_err)?;
-        Ok(result.rows_affected() == 1)
+        if result.rows_affected() == 1 {
+            return Ok(Rotation::Rotated);
+        }
+        let just_rotated: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM sessions WHERE id = ? AND previous_token_hash = ? AND rotated_at > ? \
+             AND expires_at > ?",
+        )
+        .bind(id.to_hex())
+        .bind(old_hash)
+        .bind(to_iso(&grace_after))
+        .bind(to_iso(&now))
+        .fetch_optional(self.writer())
+        .await
+        .map_err(map_err)?;
+        Ok(if just_rotated.is_some() {
+            Rotation::JustRotated
+        } else {
+            Rotation::Refused
+        })
     }
 
     async fn list_sessions(
@@ -122,22 +142,35 @@ impl SessionStore for SqliteStore {
     }
 
     async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> StoreResult<u64> {
-        let result = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id <> ?")
-            .bind(user_id.to_hex())
-            .bind(keep.to_hex())
-            .execute(self.writer())
-            .await
-            .map_err(map_err)?;
-        Ok(result.rows_affected())
+        let mut tx = self.write().await?;
+        let ended: Vec<String> =
+            sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? AND id <> ? RETURNING id")
+                .bind(user_id.to_hex())
+                .bind(keep.to_hex())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        for id in &ended {
+            let id = parse_column("sessions.id", id)?;
+            record(&mut tx, &Change::SessionEnded(id), crate::time::now()).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(ended.len() as u64)
     }
 
     async fn delete_session(&self, id: SessionId, user_id: UserId) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
         let result = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
             .bind(id.to_hex())
             .bind(user_id.to_hex())
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        Ok(result.rows_affected() == 1)
+        let ended = result.rows_affected() == 1;
+        if ended {
+            record(&mut tx, &Change::SessionEnded(id), crate::time::now()).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(ended)
     }
 }
