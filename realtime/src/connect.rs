@@ -33,8 +33,12 @@ use crate::{
 pub enum HandshakeError {
     #[error(transparent)]
     Unauthenticated(#[from] Unauthenticated),
+    #[error("Origin not allowed (ALLOWED_ORIGINS)")]
+    OriginNotAllowed,
     #[error("Session has ended; log in again")]
     SessionEnded,
+    #[error("Too many open connections for this user (at most {0}): close another one first")]
+    TooManySockets(u64),
     #[error("Service unavailable, try again")]
     Unavailable,
 }
@@ -91,6 +95,9 @@ pub async fn authenticate(
     State(node): State<NodeId>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), HandshakeError> {
+    if !origin_allowed(&ctx, &socket) {
+        return Err(HandshakeError::OriginNotAllowed);
+    }
     let from_auth = auth
         .ok()
         .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
@@ -104,6 +111,17 @@ pub async fn authenticate(
     })?;
     if !live {
         return Err(HandshakeError::SessionEnded);
+    }
+    let allowed = realtime::has_room_for_a_socket(&ctx, user.id)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "cannot count the sockets of a connecting user");
+            HandshakeError::Unavailable
+        })?;
+    if !allowed {
+        return Err(HandshakeError::TooManySockets(
+            ctx.config.sockets_per_user_max,
+        ));
     }
     let groups = ctx.store.groups_of_user(user.id).await.map_err(|err| {
         tracing::error!(error = %err, "cannot load groups of a connecting user");
@@ -135,6 +153,25 @@ pub async fn authenticate(
     events::register(&socket);
     socket.on_disconnect(on_disconnect);
     Ok(())
+}
+
+/// A browser's handshake carries its page's `Origin`: only `ALLOWED_ORIGINS` may open sockets (a
+/// client without one, an app or a server, is not a browser page and passes; the token stays the
+/// primary check either way).
+fn origin_allowed(ctx: &AppContext, socket: &SocketRef) -> bool {
+    let Some(origin) = socket
+        .req_parts()
+        .headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return true;
+    };
+    let origin = origin.trim_end_matches('/');
+    ctx.config
+        .allowed_origins
+        .iter()
+        .any(|allowed| allowed == "*" || allowed == origin)
 }
 
 /// How often sockets are checked for an expired access token.

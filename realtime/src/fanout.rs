@@ -177,6 +177,18 @@ pub async fn run(
         node_id.clone(),
         position.clone(),
     ));
+    // A slow API Gateway must not delay socket.io delivery: its posts run in a task of their own,
+    // behind a bounded queue.
+    let to_gateway = gateway.map(|gateway| {
+        let (queue, mut changes) = tokio::sync::mpsc::channel::<Change>(ctx.config.apigw_queue_max);
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            while let Some(change) = changes.recv().await {
+                crate::apigw::deliver(&ctx, &gateway, &change).await;
+            }
+        });
+        queue
+    });
     tokio::time::sleep(ctx.config.realtime_resume_delay).await;
     loop {
         let mut stream = match ctx.store.changes(position.latest()).await {
@@ -200,8 +212,10 @@ pub async fn run(
                 Ok(event) => {
                     if let Some(change) = &event.change {
                         apply(&io, change).await;
-                        if let Some(gateway) = &gateway {
-                            crate::apigw::deliver(&ctx, gateway, change).await;
+                        if let Some(queue) = &to_gateway {
+                            if queue.try_send(change.clone()).is_err() {
+                                tracing::warn!("API Gateway fan-out is behind its queue; a change was not posted");
+                            }
                         }
                     }
                     position.delivered(event.position);

@@ -62,6 +62,20 @@ pub struct Config {
     /// guess at one account.
     pub login_account_rate_limit: RateLimit,
     pub message_rate_limit: RateLimit,
+    /// Group creations and member additions per user.
+    pub group_rate_limit: RateLimit,
+    /// Group searches per user.
+    pub group_search_rate_limit: RateLimit,
+    /// Members one group may have (at creation and on every addition).
+    pub group_members_max: usize,
+    /// Active groups one user may be a member of (nobody can be added to thousands).
+    pub groups_per_user_max: u64,
+    /// Open sockets per user, across nodes; over it a handshake is refused with the reason.
+    pub sockets_per_user_max: u64,
+    /// Changes waiting for the API Gateway fan-out (beyond it, a change is not posted there).
+    pub apigw_queue_max: usize,
+    /// Typing, join/leave and call signals per user (each is a feed write and a fan-out).
+    pub signal_rate_limit: RateLimit,
     /// This realtime node's name: its feed position and connections are stored under it, so a
     /// restarted node resumes where it stopped. Default `realtime-<REALTIME_PORT>`.
     pub realtime_node_id: String,
@@ -205,6 +219,22 @@ impl Config {
             message_rate_limit: RateLimit {
                 max: number(&get, "MESSAGE_RATE_LIMIT_MAX", 120, 1..=1_000_000)?,
                 window: duration(&get, "MESSAGE_RATE_LIMIT_WINDOW", "60s")?,
+            },
+            group_rate_limit: RateLimit {
+                max: number(&get, "GROUP_RATE_LIMIT_MAX", 30, 1..=1_000_000)?,
+                window: duration(&get, "GROUP_RATE_LIMIT_WINDOW", "60s")?,
+            },
+            group_search_rate_limit: RateLimit {
+                max: number(&get, "GROUP_SEARCH_RATE_LIMIT_MAX", 60, 1..=1_000_000)?,
+                window: duration(&get, "GROUP_SEARCH_RATE_LIMIT_WINDOW", "60s")?,
+            },
+            group_members_max: number(&get, "GROUP_MEMBERS_MAX", 1_000, 2..=1_000)?,
+            groups_per_user_max: number(&get, "GROUPS_PER_USER_MAX", 500, 1..=1_000_000)?,
+            sockets_per_user_max: number(&get, "SOCKETS_PER_USER_MAX", 20, 1..=1_000_000)?,
+            apigw_queue_max: number(&get, "APIGW_QUEUE_MAX", 10_000, 1..=1_000_000)?,
+            signal_rate_limit: RateLimit {
+                max: number(&get, "SIGNAL_RATE_LIMIT_MAX", 60, 1..=1_000_000)?,
+                window: duration(&get, "SIGNAL_RATE_LIMIT_WINDOW", "10s")?,
             },
             warnings,
         })

@@ -24,6 +24,8 @@ use shared::apigw::Gateway;
 struct Received {
     frames: Arc<Mutex<Vec<(String, Value)>>>,
     gone: Arc<Mutex<HashSet<String>>>,
+    /// How long each post takes to answer (a slow API Gateway).
+    delay: Arc<Mutex<Duration>>,
 }
 
 /// `POST /@connections/{connectionId}`: 200 and record the frame, or 410 GoneException.
@@ -39,6 +41,8 @@ async fn post_to_connection(
             .is_some_and(|v| v.to_str().unwrap_or("").starts_with("AWS4-HMAC-SHA256")),
         "requests are SigV4-signed"
     );
+    let delay = *received.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
     let mut reply = HeaderMap::new();
     if received.gone.lock().unwrap().contains(&connection) {
         reply.insert("x-amzn-errortype", "GoneException".parse().unwrap());
@@ -318,4 +322,56 @@ async fn api_gateway_clients_send_and_receive_like_socket_io_clients() {
             .await;
     })
     .await;
+}
+
+/// A slow API Gateway (every post takes 2 s) does not hold back socket.io delivery: its posts run
+/// behind a queue of their own. (Before, the feed loop awaited each post, so every socket.io
+/// client waited for API Gateway.)
+#[tokio::test]
+async fn a_slow_api_gateway_does_not_delay_socket_io_clients() {
+    let app = chat_tests::spawn_app(&chat_tests::Backend::Sqlite).await;
+    let (url, received) = fake_gateway().await;
+    *received.delay.lock().unwrap() = Duration::from_secs(2);
+    let port = free_port();
+    let node = RealtimeNode::start_with(
+        &app,
+        port,
+        &format!("slow-gateway-{port}"),
+        &[
+            ("APIGW_WS_ENDPOINT", url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    )
+    .await;
+    let gateway = Gateway::with_credentials(&url, "test", "test");
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    assert_eq!(
+        connect(&app, &gateway, "bob-apigw", &bob.access_token).await,
+        200
+    );
+    let bob_socket = chat_tests::socket::connect(&node.url(), Some(&bob.access_token))
+        .await
+        .expect("bob connects");
+    let started = Instant::now();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(app.send_private(&alice, &bob, &format!("m{i}")).await["messageId"].clone());
+    }
+    for id in &ids {
+        bob_socket
+            .expect("messageReceived", |m| m["messageId"] == *id)
+            .await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "socket.io delivery waited for API Gateway: {:?}",
+        started.elapsed()
+    );
+    received
+        .expect("bob-apigw", "messageReceived", |m| m["messageId"] == ids[2])
+        .await;
 }

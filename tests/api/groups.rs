@@ -576,3 +576,75 @@ async fn group_rooms_list_latest_message_and_unread_for_the_caller() {
     })
     .await;
 }
+
+/// Nobody can be put in thousands of groups or groups grow past their cap: the member cap holds on
+/// additions too, a user's groups are capped, and creating and adding are rate-limited per user.
+#[tokio::test]
+async fn group_growth_is_capped_and_rate_limited() {
+    for backend in chat_tests::Backend::configured() {
+        let app = chat_tests::spawn_app_with(
+            &backend,
+            &[
+                ("GROUP_MEMBERS_MAX", "3"),
+                ("GROUPS_PER_USER_MAX", "2"),
+                ("GROUP_RATE_LIMIT_MAX", "3"),
+                ("GROUP_RATE_LIMIT_WINDOW", "1h"),
+            ],
+        )
+        .await;
+        let owner = app.register("owner").await;
+        let a = app.register("anna").await;
+        let b = app.register("boris").await;
+        let c = app.register("cleo").await;
+        let victim = app.register("victim").await;
+        let create = |by: &Account, name: &str, members: Vec<String>| {
+            let (app, token, name) = (&app, by.access_token.clone(), name.to_owned());
+            async move {
+                app.call(
+                    Method::POST,
+                    "/api/v1/chat/group",
+                    &token,
+                    Some(&json!({ "groupName": name, "members": members })),
+                )
+                .await
+                .status()
+            }
+        };
+
+        let full = app.create_group(&owner, "full", &[&a, &b]).await;
+        let path = format!("/api/v1/chat/group/{full}/member");
+        let over = app
+            .call(
+                Method::POST,
+                &path,
+                &owner.access_token,
+                Some(&json!({ "userId": victim.id })),
+            )
+            .await;
+        assert_eq!(
+            over.status(),
+            StatusCode::CONFLICT,
+            "the member cap holds on add"
+        );
+
+        assert_eq!(
+            create(&a, "g1", vec![victim.id.clone()]).await,
+            StatusCode::CREATED
+        );
+        assert_eq!(
+            create(&b, "g2", vec![victim.id.clone()]).await,
+            StatusCode::CREATED
+        );
+        assert_eq!(
+            create(&c, "g3", vec![victim.id.clone()]).await,
+            StatusCode::CONFLICT,
+            "the victim is in the maximum of 2 groups"
+        );
+        assert_eq!(create(&owner, "solo", vec![]).await, StatusCode::CREATED);
+        assert_eq!(
+            create(&owner, "solo2", vec![]).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "the fourth group write of the owner is over the budget"
+        );
+    }
+}

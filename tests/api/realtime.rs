@@ -752,3 +752,109 @@ async fn a_group_call_with_unknown_fields_is_refused() {
     })
     .await;
 }
+
+/// Abuse of the realtime paths meets limits with clear errors, and the node stays responsive for
+/// everyone else: typing only towards contacts, a per-user budget for signals, a cap on sockets.
+#[tokio::test]
+async fn signal_and_socket_floods_hit_their_limits() {
+    for backend in chat_tests::Backend::configured() {
+        let app = chat_tests::spawn_app_with(
+            &backend,
+            &[
+                ("SIGNAL_RATE_LIMIT_MAX", "5"),
+                ("SIGNAL_RATE_LIMIT_WINDOW", "1h"),
+                ("SOCKETS_PER_USER_MAX", "2"),
+            ],
+        )
+        .await;
+        let node = RealtimeNode::start(&app).await;
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        let stranger = app.register("stranger").await;
+        app.create_group(&alice, "pair", &[&bob]).await;
+        let alice_socket = socket(&node, &alice).await;
+        let bob_socket = socket(&node, &bob).await;
+
+        let to_stranger = alice_socket
+            .emit_ack("userTyping", json!({ "receiverId": stranger.id }))
+            .await;
+        assert!(
+            to_stranger["error"]["message"]
+                .as_str()
+                .is_some_and(|message| message.contains("conversation")),
+            "typing reaches contacts only: {to_stranger}"
+        );
+        for _ in 0..4 {
+            let ok = alice_socket
+                .emit_ack("userTyping", json!({ "receiverId": bob.id }))
+                .await;
+            assert_eq!(ok["ok"], true, "{ok}");
+        }
+        let flooded = alice_socket
+            .emit_ack("userTyping", json!({ "receiverId": bob.id }))
+            .await;
+        assert!(
+            flooded["error"]["message"]
+                .as_str()
+                .is_some_and(|message| message.to_lowercase().contains("too many")),
+            "the sixth signal is over the budget: {flooded}"
+        );
+        // Others are unaffected: bob's own budget, and the node still delivers.
+        let by_bob = bob_socket
+            .emit_ack("userTyping", json!({ "receiverId": alice.id }))
+            .await;
+        assert_eq!(by_bob["ok"], true, "{by_bob}");
+        alice_socket.expect("userTyping", |_| true).await;
+
+        let second = socket(&node, &alice).await;
+        let third = connect(&node.url(), Some(&alice.access_token)).await;
+        assert!(
+            third
+                .as_ref()
+                .err()
+                .is_some_and(|err| err.contains("Too many open connections")),
+            "a third socket is refused with the reason: {:?}",
+            third.err()
+        );
+        second.disconnect().await;
+    }
+}
+
+/// `ALLOWED_ORIGINS` applies to browser handshakes too: a page on another origin cannot open a
+/// socket with a token it got hold of; allowed origins and clients without an `Origin` connect.
+#[tokio::test]
+async fn browser_handshakes_from_other_origins_are_refused() {
+    let app = chat_tests::spawn_app_with(
+        &chat_tests::Backend::Sqlite,
+        &[("ALLOWED_ORIGINS", "https://chat.example.com")],
+    )
+    .await;
+    let node = RealtimeNode::start(&app).await;
+    let alice = app.register("alice").await;
+    let token = Some(alice.access_token.as_str());
+    let foreign = chat_tests::socket::connect_with_headers(
+        &node.url(),
+        token,
+        &[("Origin", "https://evil.example")],
+    )
+    .await;
+    assert!(
+        foreign
+            .as_ref()
+            .err()
+            .is_some_and(|err| err.contains("Origin not allowed")),
+        "{:?}",
+        foreign.err()
+    );
+    let allowed = chat_tests::socket::connect_with_headers(
+        &node.url(),
+        token,
+        &[("Origin", "https://chat.example.com")],
+    )
+    .await;
+    assert!(allowed.is_ok(), "{:?}", allowed.err());
+    assert!(
+        connect(&node.url(), token).await.is_ok(),
+        "no Origin: not a browser page"
+    );
+}

@@ -89,6 +89,10 @@ pub fn base_vars() -> HashMap<String, String> {
         ("JWT_REFRESH_SECRET", REFRESH_SECRET),
         ("BCRYPT_COST", "4"),
         ("AUTH_RATE_LIMIT_MAX", "1000"),
+        ("GROUP_RATE_LIMIT_MAX", "100000"),
+        ("GROUP_SEARCH_RATE_LIMIT_MAX", "100000"),
+        ("SIGNAL_RATE_LIMIT_MAX", "100000"),
+        ("SOCKETS_PER_USER_MAX", "1000000"),
         ("LOG_FORMAT", "pretty"),
     ]
     .into_iter()

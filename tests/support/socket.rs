@@ -40,8 +40,20 @@ fn record(log: &Log, name: &str, payload: Payload) {
 
 /// Connects to `/chat` at `base` with `auth: {token}`. `Err` carries the server's refusal.
 pub async fn connect(base: &str, token: Option<&str>) -> Result<SocketClient, String> {
+    connect_with_headers(base, token, &[]).await
+}
+
+/// The same, sending `headers` with the opening request (a browser's `Origin`, say).
+pub async fn connect_with_headers(
+    base: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Result<SocketClient, String> {
     let log: Log = Arc::default();
     let mut builder = ClientBuilder::new(base).namespace("/chat").reconnect(false);
+    for (name, value) in headers {
+        builder = builder.opening_header(*name, *value);
+    }
     if let Some(token) = token {
         builder = builder.auth(serde_json::json!({ "token": token }));
     }

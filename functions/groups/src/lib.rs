@@ -200,10 +200,10 @@ async fn rooms(
 )]
 async fn search(
     State(ctx): State<AppContext>,
-    _caller: CurrentUser,
+    caller: CurrentUser,
     ValidQuery(query): ValidQuery<GroupSearchQuery>,
 ) -> Result<Json<Vec<GroupSummary>>, AppError> {
-    Ok(Json(groups::search(&ctx, &query.q).await?))
+    Ok(Json(groups::search(&ctx, caller, &query.q).await?))
 }
 
 /// This function's part of the OpenAPI document.

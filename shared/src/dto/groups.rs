@@ -6,8 +6,6 @@ use validator::Validate;
 
 use crate::model::{Group, GroupId, PublicUser, UserId};
 
-pub const MAX_GROUP_MEMBERS: usize = 1_000;
-
 #[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateGroupRequest {

@@ -8,7 +8,7 @@ use crate::{
     dto::groups::{CreateGroupRequest, GroupDetails, GroupSummary, GroupView, UpdateGroupRequest},
     error::AppError,
     model::{search_key, Group, GroupId, GroupPatch, PublicUser, UserId},
-    service::access,
+    service::{access, rate_limit},
     store::MemberRemoval,
     AppContext,
 };
@@ -42,13 +42,41 @@ async fn ensure_users_exist(ctx: &AppContext, ids: &[UserId], field: &str) -> Re
     }
 }
 
+/// Creating groups and adding members count against one per-user budget.
+async fn count_group_write(ctx: &AppContext, caller: CurrentUser) -> Result<(), AppError> {
+    let key = rate_limit::user_key(caller.id);
+    rate_limit::check(ctx, "group-write", &key, ctx.config.group_rate_limit).await
+}
+
+/// Nobody can be put in more than `GROUPS_PER_USER_MAX` active groups (their handshake loads them
+/// all, their rooms list lists them all).
+async fn ensure_room_for_another_group(ctx: &AppContext, users: &[UserId]) -> Result<(), AppError> {
+    let max = ctx.config.groups_per_user_max;
+    for user in users {
+        if ctx.store.count_groups_of_user(*user).await? >= max {
+            return Err(AppError::conflict(format!(
+                "user {user} is already a member of the maximum of {max} groups"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub async fn create(
     ctx: &AppContext,
     caller: CurrentUser,
     input: CreateGroupRequest,
 ) -> Result<GroupView, AppError> {
+    count_group_write(ctx, caller).await?;
     let members = dedup(std::iter::once(caller.id).chain(input.members));
+    let max = ctx.config.group_members_max;
+    if members.len() > max {
+        return Err(AppError::Validation(vec![format!(
+            "a group has at most {max} members, you included"
+        )]));
+    }
     ensure_users_exist(ctx, &members, "members").await?;
+    ensure_room_for_another_group(ctx, &members).await?;
     let now = crate::time::now();
     let group = Group {
         id: GroupId::new(),
@@ -133,11 +161,19 @@ pub async fn add_member(
     id: GroupId,
     user: UserId,
 ) -> Result<GroupView, AppError> {
+    count_group_write(ctx, caller).await?;
     let group = access::admin_group(ctx, caller, id).await?;
     if group.is_member(user) {
         return Err(AppError::conflict("User is already a member of this group"));
     }
+    let max = ctx.config.group_members_max;
+    if group.members.len() >= max {
+        return Err(AppError::conflict(format!(
+            "a group has at most {max} members"
+        )));
+    }
     access::existing_user(ctx, user, "User").await?;
+    ensure_room_for_another_group(ctx, &[user]).await?;
     let group = ctx
         .store
         .add_group_member(id, user, crate::time::now())
@@ -192,7 +228,19 @@ pub async fn of_user(
     Ok(groups.into_iter().map(GroupView::from).collect())
 }
 
-pub async fn search(ctx: &AppContext, query: &str) -> Result<Vec<GroupSummary>, AppError> {
+pub async fn search(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    query: &str,
+) -> Result<Vec<GroupSummary>, AppError> {
+    let key = rate_limit::user_key(caller.id);
+    rate_limit::check(
+        ctx,
+        "group-search",
+        &key,
+        ctx.config.group_search_rate_limit,
+    )
+    .await?;
     let needle = search_key(query.trim());
     if needle.is_empty() {
         return Err(AppError::Validation(vec![

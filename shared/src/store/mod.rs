@@ -183,6 +183,8 @@ pub trait GroupStore: Send + Sync {
         -> StoreResult<Option<Group>>;
     /// Active groups the user is a member of, newest first.
     async fn groups_of_user(&self, user: UserId) -> StoreResult<Vec<Group>>;
+    /// How many active groups the user is a member of (an indexed count).
+    async fn count_groups_of_user(&self, user: UserId) -> StoreResult<u64>;
     /// Active groups whose name contains `needle` (already lower-case, matched literally), by name.
     async fn search_groups(&self, needle: &str, limit: u32) -> StoreResult<Vec<Group>>;
 }
@@ -237,6 +239,12 @@ pub trait RealtimeStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn remove_connection(&self, socket_id: &str) -> StoreResult<()>;
+    /// How many connections of the user are alive (heartbeat after `alive_after`), on any node.
+    async fn count_live_connections(
+        &self,
+        user: UserId,
+        alive_after: DateTime<Utc>,
+    ) -> StoreResult<u64>;
     /// Marks every connection of the node as alive at `now`.
     async fn heartbeat(&self, node_id: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// Removes the node's connections (a restart after a crash); returns their users.

@@ -16,7 +16,7 @@ use crate::{
     },
     error::AppError,
     model::{parse_id, GroupId, MessageStatus, Room, UserId},
-    service::{access, messages, presence},
+    service::{access, messages, presence, rate_limit},
     AppContext,
 };
 
@@ -31,6 +31,17 @@ pub const ACTIONS: &[&str] = &[
     "userStoppedTyping",
     "getUserStatus",
     "updateLastSeen",
+    "joinPrivateChat",
+    "leavePrivateChat",
+    "joinGroup",
+    "leaveGroup",
+    "groupCall",
+];
+
+/// The actions that only signal other users (no stored data): they share `SIGNAL_RATE_LIMIT`.
+const SIGNALS: &[&str] = &[
+    "userTyping",
+    "userStoppedTyping",
     "joinPrivateChat",
     "leavePrivateChat",
     "joinGroup",
@@ -97,6 +108,11 @@ pub async fn dispatch(
     action: &str,
     payload: Value,
 ) -> Result<Answer, AppError> {
+    if SIGNALS.contains(&action) {
+        // Each signal is a feed write and a fan-out to every node: a per-user budget.
+        let key = rate_limit::user_key(caller.id);
+        rate_limit::check(ctx, "signal", &key, ctx.config.signal_rate_limit).await?;
+    }
     match action {
         "sendMessage" => send_message(ctx, caller, payload).await,
         "messageDelivered" => mark(ctx, caller, &payload, MessageStatus::Delivered).await,

@@ -92,6 +92,16 @@ pub async fn session_is_live(ctx: &AppContext, caller: CurrentUser) -> Result<bo
     Ok(session.is_some_and(|session| session.user_id == caller.id))
 }
 
+/// Whether the user may open one more socket: `SOCKETS_PER_USER_MAX` across every node.
+pub async fn has_room_for_a_socket(ctx: &AppContext, user: UserId) -> Result<bool, AppError> {
+    let now = crate::time::now();
+    let open = ctx
+        .store
+        .count_live_connections(user, alive_after(now))
+        .await?;
+    Ok(open < ctx.config.sockets_per_user_max)
+}
+
 /// Puts an ephemeral event on the feed for every node to deliver to `room`, minus `except`.
 pub async fn signal(
     ctx: &AppContext,

@@ -235,6 +235,13 @@ impl GroupStore for MongoStore {
         .await
     }
 
+    async fn count_groups_of_user(&self, user: UserId) -> StoreResult<u64> {
+        self.groups()
+            .count_documents(doc! { "members": user.0, "isActive": true })
+            .await
+            .map_err(map_err)
+    }
+
     async fn search_groups(&self, needle: &str, limit: u32) -> StoreResult<Vec<Group>> {
         self.find_groups(
             doc! { "isActive": true, "groupNameLower": { "$regex": regex_escape(needle) } },

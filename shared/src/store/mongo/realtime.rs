@@ -144,6 +144,14 @@ impl RealtimeStore for MongoStore {
         Ok(())
     }
 
+    async fn count_live_connections(
+        &self,
+        user: UserId,
+        alive_after: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.live_connections(user, alive_after).await
+    }
+
     async fn heartbeat(&self, node_id: &str, now: DateTime<Utc>) -> StoreResult<()> {
         self.connections()
             .update_many(

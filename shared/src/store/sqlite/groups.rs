@@ -290,6 +290,18 @@ impl GroupStore for SqliteStore {
         collect(rows)
     }
 
+    async fn count_groups_of_user(&self, user: UserId) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM group_members mine JOIN groups g ON g.id = mine.group_id \
+             WHERE mine.user_id = ? AND g.is_active = 1",
+        )
+        .bind(user.to_hex())
+        .fetch_one(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn search_groups(&self, needle: &str, limit: u32) -> StoreResult<Vec<Group>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM groups g WHERE g.is_active = 1 \

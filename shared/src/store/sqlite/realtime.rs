@@ -51,6 +51,22 @@ impl RealtimeStore for SqliteStore {
         Ok(())
     }
 
+    async fn count_live_connections(
+        &self,
+        user: UserId,
+        alive_after: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM connections WHERE user_id = ? AND heartbeat_at > ?",
+        )
+        .bind(user.to_hex())
+        .bind(to_iso(&alive_after))
+        .fetch_one(self.pool())
+        .await
+        .map_err(map_err)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn heartbeat(&self, node_id: &str, now: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query("UPDATE connections SET heartbeat_at = ? WHERE node_id = ?")
             .bind(to_iso(&now))
