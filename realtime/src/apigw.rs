@@ -21,15 +21,23 @@ async fn group_members(ctx: &AppContext, group: GroupId) -> Vec<UserId> {
 
 /// Whose API Gateway connections get an event.
 enum Reach {
-    Everyone,
     Users(Vec<UserId>),
     /// A room API Gateway connections are never in.
     Nobody,
 }
 
 async fn reach(ctx: &AppContext, to: &Recipients) -> Reach {
-    let Recipients::Room { room, except } = to else {
-        return Reach::Everyone;
+    let (room, except) = match to {
+        Recipients::ContactsOf(user) => {
+            return match ctx.store.contacts_of(*user).await {
+                Ok(contacts) => Reach::Users(contacts),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot list contacts for a presence change");
+                    Reach::Nobody
+                }
+            };
+        }
+        Recipients::Room { room, except } => (room, except),
     };
     let mut users = match room {
         Room::User(user) => vec![*user],
@@ -52,13 +60,13 @@ pub async fn deliver(ctx: &AppContext, gateway: &Gateway, change: &Change) {
 
 async fn post(ctx: &AppContext, gateway: &Gateway, outbound: &Outbound) {
     let users = match reach(ctx, &outbound.to).await {
-        Reach::Everyone => None,
-        Reach::Users(users) => Some(users),
+        Reach::Users(users) if users.is_empty() => return,
+        Reach::Users(users) => users,
         Reach::Nobody => return,
     };
     let connections = match ctx
         .store
-        .ws_connections(users.as_deref(), shared::time::now())
+        .ws_connections(Some(&users), shared::time::now())
         .await
     {
         Ok(connections) => connections,

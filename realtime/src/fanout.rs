@@ -211,7 +211,7 @@ pub async fn run(
             match item {
                 Ok(event) => {
                     if let Some(change) = &event.change {
-                        apply(&io, change).await;
+                        apply(&io, &ctx, change).await;
                         if let Some(queue) = &to_gateway {
                             if queue.try_send(change.clone()).is_err() {
                                 tracing::warn!("API Gateway fan-out is behind its queue; a change was not posted");
@@ -275,7 +275,7 @@ async fn save_periodically(ctx: AppContext, node_id: String, position: Position)
 }
 
 /// Emits one change to the sockets of this node that should see it.
-pub async fn apply(io: &SocketIo, change: &Change) {
+pub async fn apply(io: &SocketIo, ctx: &AppContext, change: &Change) {
     let Some(chat) = io.of(NAMESPACE) else {
         return;
     };
@@ -284,7 +284,25 @@ pub async fn apply(io: &SocketIo, change: &Change) {
     }
     for outbound in client_events(change) {
         let sent = match outbound.to {
-            Recipients::Everyone => chat.clone().emit(&*outbound.event, &outbound.payload).await,
+            Recipients::ContactsOf(user) => {
+                let rooms = match ctx.store.contacts_of(user).await {
+                    Ok(contacts) => contacts
+                        .into_iter()
+                        .map(|contact| Room::User(contact).to_string())
+                        .collect::<Vec<_>>(),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot list contacts for a presence change");
+                        continue;
+                    }
+                };
+                if rooms.is_empty() {
+                    continue;
+                }
+                chat.clone()
+                    .to(rooms)
+                    .emit(&*outbound.event, &outbound.payload)
+                    .await
+            }
             Recipients::Room { room, except } => {
                 let mut target = chat.clone().to(room.to_string());
                 if let Some(except) = except {

@@ -494,7 +494,11 @@ async fn presence_follows_the_last_device_and_is_announced_once() {
         let node = RealtimeNode::start(&app).await;
         let alice = app.register("alice").await;
         let watcher = app.register("watcher").await;
+        let stranger = app.register("stranger").await;
+        // Presence is for contacts: the watcher has a conversation with alice, the stranger not.
+        app.send_private(&watcher, &alice, "hi").await;
         let watcher_socket = socket(&node, &watcher).await;
+        let stranger_socket = socket(&node, &stranger).await;
 
         let phone = socket(&node, &alice).await;
         watcher_socket
@@ -522,6 +526,13 @@ async fn presence_follows_the_last_device_and_is_announced_once() {
             watcher_socket.count("userOnline", |v| v["userId"] == alice.id.as_str()),
             1
         );
+        let about_alice = |v: &Value| v["userId"] == alice.id.as_str();
+        assert_eq!(
+            stranger_socket.count("userOnline", about_alice)
+                + stranger_socket.count("userOffline", about_alice),
+            0,
+            "presence reaches contacts only"
+        );
     })
     .await;
 }
@@ -533,6 +544,8 @@ async fn two_nodes_side_by_side_deliver_and_agree_on_presence() {
         let second = RealtimeNode::start(&app).await;
         let alice = app.register("alice").await;
         let bob = app.register("bob").await;
+        // Contacts (presence goes to contacts only).
+        app.create_group(&alice, "across", &[&bob]).await;
         let alice_on_first = socket(&first, &alice).await;
         let bob_on_second = socket(&second, &bob).await;
 

@@ -131,6 +131,9 @@ pub trait MessageStore: Send + Sync {
     /// The user's private conversations: latest message and unread count (messages to the user
     /// not yet READ), most recent first. Computed by the database.
     async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>>;
+    /// The user's contacts: everyone they have a private conversation with (a message either way)
+    /// or an active group in common, without the user. Presence goes to these only.
+    async fn contacts_of(&self, user: UserId) -> StoreResult<Vec<UserId>>;
     /// For each of `groups`: the latest message and how many messages from others the user has not
     /// read (not in `readBy`). Groups without messages are left out.
     async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>>;

@@ -8,15 +8,15 @@ use serde_json::{json, Value};
 
 use super::event;
 use crate::{
-    model::{ChatType, Message, Room},
+    model::{ChatType, Message, Room, UserId},
     store::{Change, PresenceChange},
 };
 
 /// Who an outbound event is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recipients {
-    /// Every connected client.
-    Everyone,
+    /// The user's contacts (`contacts_of`): presence is for them only.
+    ContactsOf(UserId),
     /// The connections in `room` (a user's own, a group, or a private chat some joined), minus
     /// those in `except`.
     Room { room: Room, except: Option<Room> },
@@ -66,7 +66,7 @@ pub fn client_events(change: &Change) -> Vec<Outbound> {
                 event::USER_OFFLINE
             }),
             payload: presence_payload(presence),
-            to: Recipients::Everyone,
+            to: Recipients::ContactsOf(presence.user_id),
         }],
         Change::Signal(signal) => vec![Outbound {
             event: Cow::Owned(signal.event.clone()),
@@ -115,7 +115,7 @@ fn presence_payload(presence: &PresenceChange) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{GroupId, MessageOid, MessageStatus, UserId};
+    use crate::model::{GroupId, MessageOid, MessageStatus};
 
     fn message(chat_type: ChatType, receiver: Option<UserId>, group: Option<GroupId>) -> Message {
         let sender = UserId::new();
@@ -184,7 +184,7 @@ mod tests {
             last_seen: at,
         }));
         assert_eq!(events[0].event, event::USER_OFFLINE);
-        assert_eq!(events[0].to, Recipients::Everyone);
+        assert_eq!(events[0].to, Recipients::ContactsOf(user));
         assert_eq!(events[0].payload["lastSeen"], crate::time::to_iso(&at));
     }
 }

@@ -306,6 +306,34 @@ impl MessageStore for MongoStore {
         .await
     }
 
+    async fn contacts_of(&self, user: UserId) -> StoreResult<Vec<UserId>> {
+        let private = doc! { "chatType": ChatType::Private.as_str() };
+        let mut sent_to = private.clone();
+        sent_to.insert("sender", user.0);
+        let mut heard_from = private;
+        heard_from.insert("receiver", user.0);
+        let mut contacts: Vec<ObjectId> = Vec::new();
+        for (field, filter) in [("receiver", sent_to), ("sender", heard_from)] {
+            let found = self
+                .messages()
+                .distinct(field, filter)
+                .await
+                .map_err(map_err)?;
+            contacts.extend(found.into_iter().filter_map(|id| id.as_object_id()));
+        }
+        let members = self
+            .database()
+            .collection::<Document>(super::indexes::GROUPS)
+            .distinct("members", doc! { "members": user.0, "isActive": true })
+            .await
+            .map_err(map_err)?;
+        contacts.extend(members.into_iter().filter_map(|id| id.as_object_id()));
+        contacts.sort();
+        contacts.dedup();
+        contacts.retain(|id| *id != user.0);
+        Ok(contacts.into_iter().map(UserId).collect())
+    }
+
     async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
         let me = Bson::ObjectId(user.0);
         let unread = doc! { "$cond": [

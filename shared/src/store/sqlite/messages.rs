@@ -363,6 +363,24 @@ impl MessageStore for SqliteStore {
         collect(rows)
     }
 
+    async fn contacts_of(&self, user: UserId) -> StoreResult<Vec<UserId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT receiver FROM messages WHERE chat_type = 'PRIVATE' AND sender = ?1 \
+             UNION SELECT sender FROM messages WHERE chat_type = 'PRIVATE' AND receiver = ?1 \
+             UNION SELECT other.user_id FROM group_members mine \
+               JOIN groups g ON g.id = mine.group_id AND g.is_active = 1 \
+               JOIN group_members other ON other.group_id = mine.group_id \
+               WHERE mine.user_id = ?1 AND other.user_id <> ?1",
+        )
+        .bind(user.to_hex())
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_err)?;
+        ids.iter()
+            .map(|id| parse_column("contacts.user_id", id))
+            .collect()
+    }
+
     async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
         let sql = private_rooms_sql();
         let rows = sqlx::query_as::<_, RoomRow>(&sql)
