@@ -6,7 +6,7 @@
 use futures_util::future::join_all;
 use shared::{
     apigw::{Delivery, Gateway},
-    model::{GroupId, Room, UserId},
+    model::{GroupId, Room, SessionId, UserId},
     service::realtime::{client_events, Outbound, Recipients},
     store::Change,
     AppContext,
@@ -42,7 +42,8 @@ async fn reach(ctx: &AppContext, to: &Recipients) -> Reach {
     let mut users = match room {
         Room::User(user) => vec![*user],
         Room::Group(group) => group_members(ctx, *group).await,
-        // API Gateway connections join no chat, and are not stored by session.
+        // API Gateway connections join no chat; a session's connections are closed by
+        // `end_session`.
         Room::Private(_) | Room::Session(_) => return Reach::Nobody,
     };
     if let Some(Room::User(except)) = except {
@@ -53,8 +54,34 @@ async fn reach(ctx: &AppContext, to: &Recipients) -> Reach {
 
 /// Posts one change to every API Gateway connection that should see it.
 pub async fn deliver(ctx: &AppContext, gateway: &Gateway, change: &Change) {
+    if let Change::SessionEnded(session) = change {
+        end_session(ctx, gateway, *session).await;
+        return;
+    }
     for outbound in client_events(change) {
         post(ctx, gateway, &outbound).await;
+    }
+}
+
+/// The connections of an ended session are told (`sessionEnded`), closed and forgotten.
+async fn end_session(ctx: &AppContext, gateway: &Gateway, session: SessionId) {
+    let connections = match ctx.store.remove_session_ws_connections(session).await {
+        Ok(connections) => connections,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot list the API Gateway connections of an ended session");
+            return;
+        }
+    };
+    let notice = client_events(&Change::SessionEnded(session));
+    for connection in &connections {
+        for outbound in &notice {
+            let _ = gateway
+                .post(connection, &outbound.event, &outbound.payload)
+                .await;
+        }
+        if let Err(err) = gateway.disconnect(connection).await {
+            tracing::warn!(error = %err, connection, "DeleteConnection failed");
+        }
     }
 }
 

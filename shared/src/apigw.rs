@@ -54,6 +54,27 @@ impl Gateway {
         }
     }
 
+    /// Closes a connection (DeleteConnection); one that is already gone counts as closed.
+    pub async fn disconnect(&self, connection_id: &str) -> Result<(), String> {
+        let deleted = self
+            .client
+            .delete_connection()
+            .connection_id(connection_id)
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .raw_response()
+                    .is_some_and(|raw| raw.status().as_u16() == 410) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(format!("{err:?}")),
+        }
+    }
+
     pub async fn post(
         &self,
         connection_id: &str,

@@ -26,6 +26,17 @@ struct Received {
     gone: Arc<Mutex<HashSet<String>>>,
     /// How long each post takes to answer (a slow API Gateway).
     delay: Arc<Mutex<Duration>>,
+    /// Connections closed with DeleteConnection.
+    closed: Arc<Mutex<Vec<String>>>,
+}
+
+/// `DELETE /@connections/{connectionId}`: the server closes a connection.
+async fn delete_connection(
+    State(received): State<Received>,
+    Path(connection): Path<String>,
+) -> StatusCode {
+    received.closed.lock().unwrap().push(connection);
+    StatusCode::NO_CONTENT
 }
 
 /// `POST /@connections/{connectionId}`: 200 and record the frame, or 410 GoneException.
@@ -56,7 +67,10 @@ async fn post_to_connection(
 async fn fake_gateway() -> (String, Received) {
     let received = Received::default();
     let app = Router::new()
-        .route("/@connections/{connection}", post(post_to_connection))
+        .route(
+            "/@connections/{connection}",
+            post(post_to_connection).delete(delete_connection),
+        )
         .with_state(received.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -374,4 +388,64 @@ async fn a_slow_api_gateway_does_not_delay_socket_io_clients() {
     received
         .expect("bob-apigw", "messageReceived", |m| m["messageId"] == ids[2])
         .await;
+}
+
+/// Revocation reaches API Gateway connections too: ending the session (logout) tells its
+/// connections (`sessionEnded`), closes them (DeleteConnection) and forgets them; the ended session's
+/// token connects no more.
+#[tokio::test]
+async fn an_ended_session_closes_its_api_gateway_connections() {
+    on_each_backend(|app| async move {
+        let (url, received) = fake_gateway().await;
+        let port = free_port();
+        let _node = RealtimeNode::start_with(
+            &app,
+            port,
+            &format!("apigw-session-{port}"),
+            &[
+                ("APIGW_WS_ENDPOINT", url.as_str()),
+                ("AWS_ACCESS_KEY_ID", "test"),
+                ("AWS_SECRET_ACCESS_KEY", "test"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ],
+        )
+        .await;
+        let gateway = Gateway::with_credentials(&url, "test", "test");
+        let alice = app.register("alice").await;
+        assert_eq!(
+            connect(&app, &gateway, "alice-ws", &alice.access_token).await,
+            200
+        );
+        let logout = app
+            .post_with_token("/api/v1/auth/logout", &alice.access_token, None)
+            .await;
+        assert_eq!(logout.status(), StatusCode::OK);
+        received.expect("alice-ws", "sessionEnded", |_| true).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !received
+            .closed
+            .lock()
+            .unwrap()
+            .contains(&"alice-ws".to_owned())
+        {
+            assert!(Instant::now() < deadline, "the connection is closed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(connections_of(&app, &alice).await.is_empty());
+        let after = send_frame(
+            &app,
+            &gateway,
+            "alice-ws",
+            json!({ "action": "getUserStatus", "userId": alice.id }),
+        )
+        .await;
+        assert_eq!(after, 403, "frames of a forgotten connection are refused");
+        assert_eq!(
+            connect(&app, &gateway, "alice-ws-2", &alice.access_token).await,
+            401,
+            "an ended session's token connects no more"
+        );
+    })
+    .await;
 }

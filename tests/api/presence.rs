@@ -5,11 +5,31 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 #[tokio::test]
-async fn last_seen_is_readable_by_anyone_and_writable_only_by_its_owner() {
+/// Presence is for the user and their contacts: a contact (eve, who has a conversation with alice)
+/// reads it, a stranger gets 404 as for an unknown user, and only the owner writes it.
+async fn last_seen_is_readable_by_contacts_and_writable_only_by_its_owner() {
     on_each_backend(|app| async move {
         let alice = app.register("alice").await;
         let eve = app.register("eve").await;
+        let stranger = app.register("stranger").await;
+        app.send_private(&eve, &alice, "hi").await;
         let path = format!("/api/v1/chat/user/{}/last-seen", alice.id);
+        for hidden in [
+            path.clone(),
+            format!("/api/v1/chat/user/{}/online-status", alice.id),
+        ] {
+            assert_error(
+                app.call(Method::GET, &hidden, &stranger.access_token, None)
+                    .await,
+                StatusCode::NOT_FOUND,
+                &hidden,
+            )
+            .await;
+        }
+        let own = app
+            .call(Method::GET, &path, &alice.access_token, None)
+            .await;
+        assert_eq!(own.status(), StatusCode::OK, "a user reads their own");
         let before: Value = app
             .call(Method::GET, &path, &eve.access_token, None)
             .await

@@ -634,6 +634,8 @@ async fn connections_of_a_dead_node_expire_after_the_ttl() {
         let alice = app.register("alice").await;
         let bob = app.register("bob").await;
         let carol = app.register("carol").await;
+        // Bob reads their presence as a contact (presence is for contacts only).
+        app.create_group(&bob, "friends", &[&alice, &carol]).await;
         // A first node makes sure the binary is built, so the sweeping node below starts at once.
         drop(RealtimeNode::start(&app).await);
         let now = shared::time::now();

@@ -61,11 +61,11 @@ async fn touch_last_seen(
 )]
 async fn last_seen(
     State(ctx): State<AppContext>,
-    _caller: CurrentUser,
+    caller: CurrentUser,
     Path(user_id): Path<String>,
 ) -> Result<Json<LastSeen>, AppError> {
     let user_id = parse_id("userId", &user_id)?;
-    Ok(Json(presence::last_seen(&ctx, user_id).await?))
+    Ok(Json(presence::last_seen(&ctx, caller, user_id).await?))
 }
 
 #[utoipa::path(
@@ -78,11 +78,11 @@ async fn last_seen(
 )]
 async fn online_status(
     State(ctx): State<AppContext>,
-    _caller: CurrentUser,
+    caller: CurrentUser,
     Path(user_id): Path<String>,
 ) -> Result<Json<OnlineStatus>, AppError> {
     let user_id = parse_id("userId", &user_id)?;
-    Ok(Json(presence::online_status(&ctx, user_id).await?))
+    Ok(Json(presence::online_status(&ctx, caller, user_id).await?))
 }
 
 async fn mark(

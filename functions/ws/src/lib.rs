@@ -20,7 +20,6 @@ use serde_json::Value;
 use shared::{
     apigw::Gateway,
     auth::{authenticate_until, extract::bearer_token, CurrentUser},
-    model::SessionId,
     service::realtime::{self, actions, event},
     AppContext,
 };
@@ -83,7 +82,7 @@ async fn connect(
     let expires = token_expires.min(now + shared::time::seconds(CONNECTION_LIFETIME_SECS));
     match ctx
         .store
-        .add_ws_connection(connection_id, caller.id, now, expires)
+        .add_ws_connection(connection_id, caller.id, caller.session_id, now, expires)
         .await
     {
         Ok(()) => respond(200, "connected"),
@@ -101,12 +100,12 @@ async fn frame(
     connection_id: &str,
     body: Option<&str>,
 ) -> ApiGatewayProxyResponse {
-    let user = match ctx
+    let (user, session_id) = match ctx
         .store
-        .ws_connection_user(connection_id, shared::time::now())
+        .ws_connection_owner(connection_id, shared::time::now())
         .await
     {
-        Ok(Some(user)) => user,
+        Ok(Some(owner)) => owner,
         Ok(None) => return respond(403, "unknown or expired connection"),
         Err(err) => {
             tracing::error!(error = %err, "cannot look up a ws connection");
@@ -115,8 +114,7 @@ async fn frame(
     };
     let caller = CurrentUser {
         id: user,
-        // The connection stands for the session; nothing here needs its id.
-        session_id: SessionId::default(),
+        session_id,
     };
     let mut payload: Value = body
         .and_then(|text| serde_json::from_str(text).ok())

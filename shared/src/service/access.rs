@@ -3,7 +3,7 @@
 use crate::{
     auth::CurrentUser,
     error::AppError,
-    model::{Group, GroupId, UserId},
+    model::{Group, GroupId, Room, UserId},
     AppContext,
 };
 
@@ -61,4 +61,18 @@ pub async fn existing_user(ctx: &AppContext, id: UserId, role: &str) -> Result<(
         Some(_) => Ok(()),
         None => Err(AppError::not_found(format!("{role} not found"))),
     }
+}
+
+/// Whether two users have a private conversation (a message either way) or an active group in
+/// common: presence and typing indicators are for such contacts only.
+pub async fn shares_a_conversation(
+    ctx: &AppContext,
+    a: UserId,
+    b: UserId,
+) -> Result<bool, AppError> {
+    if ctx.store.count_room_messages(&Room::private(a, b)).await? > 0 {
+        return Ok(true);
+    }
+    let groups = ctx.store.groups_of_user(a).await?;
+    Ok(groups.iter().any(|group| group.is_member(b)))
 }

@@ -1,11 +1,11 @@
-//! Last seen and online status.
+//! Last seen and online status: for the user and their contacts only.
 
 use crate::{
     auth::CurrentUser,
     dto::presence::{LastSeen, OnlineStatus},
     error::AppError,
     model::{UserId, UserRecord},
-    service::access,
+    service::access::{self, shares_a_conversation},
     AppContext,
 };
 
@@ -16,8 +16,27 @@ async fn user(ctx: &AppContext, id: UserId) -> Result<UserRecord, AppError> {
         .ok_or_else(|| AppError::not_found("User not found"))
 }
 
-pub async fn last_seen(ctx: &AppContext, id: UserId) -> Result<LastSeen, AppError> {
+/// A user's presence is for themself and their contacts (a private conversation or an active
+/// group in common); to anyone else the user does not exist (404, as for an unknown id, so
+/// presence queries cannot probe who is registered).
+async fn visible_user(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    id: UserId,
+) -> Result<UserRecord, AppError> {
     let user = user(ctx, id).await?;
+    if caller.id != id && !shares_a_conversation(ctx, caller.id, id).await? {
+        return Err(AppError::not_found("User not found"));
+    }
+    Ok(user)
+}
+
+pub async fn last_seen(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    id: UserId,
+) -> Result<LastSeen, AppError> {
+    let user = visible_user(ctx, caller, id).await?;
     Ok(LastSeen {
         user_id: user.id,
         last_seen: user.last_seen,
@@ -42,8 +61,12 @@ pub async fn touch_last_seen(
     })
 }
 
-pub async fn online_status(ctx: &AppContext, id: UserId) -> Result<OnlineStatus, AppError> {
-    let user = user(ctx, id).await?;
+pub async fn online_status(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    id: UserId,
+) -> Result<OnlineStatus, AppError> {
+    let user = visible_user(ctx, caller, id).await?;
     Ok(OnlineStatus {
         user_id: user.id,
         is_online: user.is_online,

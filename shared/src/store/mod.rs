@@ -265,21 +265,25 @@ pub trait RealtimeStore: Send + Sync {
         now: DateTime<Utc>,
         alive_after: DateTime<Utc>,
     ) -> StoreResult<Option<DateTime<Utc>>>;
-    /// Records an API Gateway WebSocket connection of `user`, valid until `expires_at`.
+    /// Records an API Gateway WebSocket connection of `user`'s login `session`, valid until
+    /// `expires_at`.
     async fn add_ws_connection(
         &self,
         connection_id: &str,
         user: UserId,
+        session: SessionId,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn remove_ws_connection(&self, connection_id: &str) -> StoreResult<()>;
-    /// The user of a live API Gateway connection.
-    async fn ws_connection_user(
+    /// Forgets the API Gateway connections of an ended session; returns their ids.
+    async fn remove_session_ws_connections(&self, session: SessionId) -> StoreResult<Vec<String>>;
+    /// The user and session of a live API Gateway connection.
+    async fn ws_connection_owner(
         &self,
         connection_id: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<UserId>>;
+    ) -> StoreResult<Option<(UserId, SessionId)>>;
     /// Live API Gateway connections `(connectionId, user)` of `users` (of everyone when `None`).
     async fn ws_connections(
         &self,

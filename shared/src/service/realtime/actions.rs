@@ -128,7 +128,7 @@ pub async fn dispatch(
             let user: UserId = id(&payload, "userId")?;
             Answer::emit(
                 event::USER_STATUS,
-                presence::online_status(ctx, user).await?,
+                presence::online_status(ctx, caller, user).await?,
             )
         }
         "updateLastSeen" => Answer::ack(presence::touch_last_seen(ctx, caller, caller.id).await?),

@@ -90,7 +90,7 @@ pub async fn typing(
     let audience = audience(ctx, caller, payload).await?;
     if let Room::Private(pair) = audience.chat_room_id {
         let partner = pair.partner_of(caller.id).unwrap_or(caller.id);
-        if !shares_a_conversation(ctx, caller.id, partner).await? {
+        if !access::shares_a_conversation(ctx, caller.id, partner).await? {
             return Err(AppError::forbidden(
                 "You can only type to someone you have a conversation or a group with",
             ));
@@ -98,20 +98,6 @@ pub async fn typing(
     }
     let data = about(caller, &audience.chat_room_id);
     super::signal(ctx, audience.room, event, data, Some(Room::User(caller.id))).await
-}
-
-/// Whether two users have a private conversation (a message either way) or an active group in
-/// common: typing indicators go only to such contacts.
-pub async fn shares_a_conversation(
-    ctx: &AppContext,
-    a: UserId,
-    b: UserId,
-) -> Result<bool, AppError> {
-    if ctx.store.count_room_messages(&Room::private(a, b)).await? > 0 {
-        return Ok(true);
-    }
-    let groups = ctx.store.groups_of_user(a).await?;
-    Ok(groups.iter().any(|group| group.is_member(b)))
 }
 
 /// `{userId, chatRoomId}`: the payload of typing and join/leave notifications.

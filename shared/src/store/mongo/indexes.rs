@@ -165,6 +165,11 @@ fn specs() -> Vec<Spec> {
             "wsConnections_userId_expiresAt",
             doc! { "userId": 1, "expiresAt": 1 },
         ),
+        spec(
+            WS_CONNECTIONS,
+            "wsConnections_sessionId",
+            doc! { "sessionId": 1 },
+        ),
     ]
 }
 

@@ -10,7 +10,7 @@ use super::{
     map_err, to_bson_time, MongoStore,
 };
 use crate::{
-    model::{Room, UserId},
+    model::{Room, SessionId, UserId},
     store::{RealtimeStore, SavedPosition, Signal, StoreError, StoreResult},
 };
 
@@ -61,6 +61,8 @@ struct WsConnectionDoc {
     #[serde(rename = "_id")]
     connection_id: String,
     user_id: ObjectId,
+    #[serde(default)]
+    session_id: Option<ObjectId>,
     connected_at: bson::DateTime,
     expires_at: bson::DateTime,
 }
@@ -216,12 +218,14 @@ impl RealtimeStore for MongoStore {
         &self,
         connection_id: &str,
         user: UserId,
+        session: SessionId,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let doc = WsConnectionDoc {
             connection_id: connection_id.to_owned(),
             user_id: user.0,
+            session_id: Some(session.0),
             connected_at: to_bson_time(&now),
             expires_at: to_bson_time(&expires_at),
         };
@@ -243,18 +247,37 @@ impl RealtimeStore for MongoStore {
         Ok(())
     }
 
-    async fn ws_connection_user(
+    async fn remove_session_ws_connections(&self, session: SessionId) -> StoreResult<Vec<String>> {
+        let connections = self
+            .database()
+            .collection::<WsConnectionDoc>(WS_CONNECTIONS);
+        let filter = doc! { "sessionId": session.0 };
+        let found: Vec<WsConnectionDoc> = connections
+            .find(filter.clone())
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        connections.delete_many(filter).await.map_err(map_err)?;
+        Ok(found.into_iter().map(|doc| doc.connection_id).collect())
+    }
+
+    async fn ws_connection_owner(
         &self,
         connection_id: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<UserId>> {
+    ) -> StoreResult<Option<(UserId, SessionId)>> {
         let found = self
             .database()
             .collection::<WsConnectionDoc>(WS_CONNECTIONS)
             .find_one(doc! { "_id": connection_id, "expiresAt": { "$gt": to_bson_time(&now) } })
             .await
             .map_err(map_err)?;
-        Ok(found.map(|doc| UserId(doc.user_id)))
+        Ok(found.and_then(|doc| {
+            doc.session_id
+                .map(|session| (UserId(doc.user_id), SessionId(session)))
+        }))
     }
 
     async fn ws_connections(

@@ -77,6 +77,7 @@ impl SqliteStore {
         const ADDED: &[(&str, &str, &str)] = &[
             ("sessions", "previous_token_hash", "TEXT"),
             ("sessions", "rotated_at", "TEXT"),
+            ("ws_connections", "session_id", "TEXT"),
         ];
         for (table, column, kind) in ADDED {
             let columns: Vec<String> =

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 
 use super::{feed::record, map_err, parse_column, parse_time, placeholders, SqliteStore};
 use crate::{
-    model::UserId,
+    model::{SessionId, UserId},
     store::{Change, PresenceChange, RealtimeStore, SavedPosition, Signal, StoreResult},
     time::to_iso,
 };
@@ -180,6 +180,7 @@ impl RealtimeStore for SqliteStore {
         &self,
         connection_id: &str,
         user: UserId,
+        session: SessionId,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
@@ -189,11 +190,12 @@ impl RealtimeStore for SqliteStore {
             .await
             .map_err(map_err)?;
         sqlx::query(
-            "INSERT OR REPLACE INTO ws_connections (connection_id, user_id, connected_at, expires_at) \
-             VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO ws_connections (connection_id, user_id, session_id, \
+             connected_at, expires_at) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(connection_id)
         .bind(user.to_hex())
+        .bind(session.to_hex())
         .bind(to_iso(&now))
         .bind(to_iso(&expires_at))
         .execute(self.writer())
@@ -211,20 +213,37 @@ impl RealtimeStore for SqliteStore {
         Ok(())
     }
 
-    async fn ws_connection_user(
+    async fn remove_session_ws_connections(&self, session: SessionId) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "DELETE FROM ws_connections WHERE session_id = ? RETURNING connection_id",
+        )
+        .bind(session.to_hex())
+        .fetch_all(self.writer())
+        .await
+        .map_err(map_err)
+    }
+
+    async fn ws_connection_owner(
         &self,
         connection_id: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<UserId>> {
-        let user: Option<String> = sqlx::query_scalar(
-            "SELECT user_id FROM ws_connections WHERE connection_id = ? AND expires_at > ?",
+    ) -> StoreResult<Option<(UserId, SessionId)>> {
+        let owner: Option<(String, String)> = sqlx::query_as(
+            "SELECT user_id, session_id FROM ws_connections WHERE connection_id = ? \
+             AND expires_at > ? AND session_id IS NOT NULL",
         )
         .bind(connection_id)
         .bind(to_iso(&now))
         .fetch_optional(self.pool())
         .await
         .map_err(map_err)?;
-        user.map(|id| parse_column("ws_connections.user_id", &id))
+        owner
+            .map(|(user, session)| {
+                Ok((
+                    parse_column("ws_connections.user_id", &user)?,
+                    parse_column("ws_connections.session_id", &session)?,
+                ))
+            })
             .transpose()
     }
 

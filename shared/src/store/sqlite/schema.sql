@@ -129,6 +129,7 @@ CREATE TABLE IF NOT EXISTS feed_positions (
 CREATE TABLE IF NOT EXISTS ws_connections (
     connection_id TEXT PRIMARY KEY,
     user_id       TEXT NOT NULL,
+    session_id    TEXT,
     connected_at  TEXT NOT NULL,
     expires_at    TEXT NOT NULL
 );
