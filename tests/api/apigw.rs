@@ -141,6 +141,25 @@ fn event(
     .expect("an API Gateway WebSocket event")
 }
 
+/// A realtime node that fans out to the fake gateway at `url`, and a client of that gateway.
+async fn node_posting_to(app: &TestApp, url: &str, name: &str) -> (RealtimeNode, Gateway) {
+    let port = free_port();
+    let node = RealtimeNode::start_with(
+        app,
+        port,
+        &format!("{name}-{port}"),
+        &[
+            ("APIGW_WS_ENDPOINT", url),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    )
+    .await;
+    (node, Gateway::with_credentials(url, "test", "test"))
+}
+
 async fn connect(app: &TestApp, gateway: &Gateway, connection: &str, token: &str) -> i64 {
     ws::handle(
         &app.ctx,
@@ -216,21 +235,7 @@ async fn connect_needs_a_valid_access_token() {
 async fn api_gateway_clients_send_and_receive_like_socket_io_clients() {
     on_each_backend(|app| async move {
         let (url, received) = fake_gateway().await;
-        let port = free_port();
-        let _node = RealtimeNode::start_with(
-            &app,
-            port,
-            &format!("apigw-node-{port}"),
-            &[
-                ("APIGW_WS_ENDPOINT", url.as_str()),
-                ("AWS_ACCESS_KEY_ID", "test"),
-                ("AWS_SECRET_ACCESS_KEY", "test"),
-                ("AWS_REGION", "us-east-1"),
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-            ],
-        )
-        .await;
-        let gateway = Gateway::with_credentials(&url, "test", "test");
+        let (_node, gateway) = node_posting_to(&app, &url, "apigw-node").await;
         let alice = app.register("alice").await;
         let bob = app.register("bob").await;
         let carol = app.register("carol").await;
@@ -346,21 +351,7 @@ async fn a_slow_api_gateway_does_not_delay_socket_io_clients() {
     let app = chat_tests::spawn_app(&chat_tests::Backend::Sqlite).await;
     let (url, received) = fake_gateway().await;
     *received.delay.lock().unwrap() = Duration::from_secs(2);
-    let port = free_port();
-    let node = RealtimeNode::start_with(
-        &app,
-        port,
-        &format!("slow-gateway-{port}"),
-        &[
-            ("APIGW_WS_ENDPOINT", url.as_str()),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ],
-    )
-    .await;
-    let gateway = Gateway::with_credentials(&url, "test", "test");
+    let (node, gateway) = node_posting_to(&app, &url, "slow-gateway").await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     assert_eq!(
@@ -397,21 +388,7 @@ async fn a_slow_api_gateway_does_not_delay_socket_io_clients() {
 async fn an_ended_session_closes_its_api_gateway_connections() {
     on_each_backend(|app| async move {
         let (url, received) = fake_gateway().await;
-        let port = free_port();
-        let _node = RealtimeNode::start_with(
-            &app,
-            port,
-            &format!("apigw-session-{port}"),
-            &[
-                ("APIGW_WS_ENDPOINT", url.as_str()),
-                ("AWS_ACCESS_KEY_ID", "test"),
-                ("AWS_SECRET_ACCESS_KEY", "test"),
-                ("AWS_REGION", "us-east-1"),
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-            ],
-        )
-        .await;
-        let gateway = Gateway::with_credentials(&url, "test", "test");
+        let (_node, gateway) = node_posting_to(&app, &url, "apigw-session").await;
         let alice = app.register("alice").await;
         assert_eq!(
             connect(&app, &gateway, "alice-ws", &alice.access_token).await,

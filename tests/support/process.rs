@@ -19,7 +19,10 @@ impl Stack {
     pub fn start(program: &str, args: &[&str], vars: &[(String, String)], log: PathBuf) -> Self {
         let out = std::fs::File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
-        let child = Command::new(program)
+        let mut command = Command::new(program);
+        // `scripts/dev.sh` runs cargo: as from a shell, so it reuses what the suite built.
+        without_cargo_vars(&mut command);
+        let child = command
             .args(args)
             .current_dir(repo_root())
             .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -83,6 +86,14 @@ impl Drop for Stack {
 pub fn cargo() -> Command {
     let program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(program);
+    without_cargo_vars(&mut command);
+    command.current_dir(repo_root());
+    command
+}
+
+/// Drops the `CARGO_*` variables cargo set for this process from `command`'s environment (keeping
+/// `CARGO_HOME` and `CARGO_TARGET_DIR`), for anything that may run cargo itself.
+fn without_cargo_vars(command: &mut Command) {
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
         let keep = matches!(name.as_ref(), "CARGO_HOME" | "CARGO_TARGET_DIR");
@@ -90,8 +101,6 @@ pub fn cargo() -> Command {
             command.env_remove(name.as_ref());
         }
     }
-    command.current_dir(repo_root());
-    command
 }
 
 pub fn repo_root() -> PathBuf {
