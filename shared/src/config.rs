@@ -245,10 +245,11 @@ impl Config {
     }
 }
 
-/// Lambda sets `AWS_LAMBDA_FUNCTION_NAME`; ECS sets its task metadata endpoint.
+/// Lambda sets `LAMBDA_TASK_ROOT` for every runtime (`cargo lambda watch`, which emulates Lambda
+/// locally, sets `AWS_LAMBDA_FUNCTION_NAME` but not this); ECS sets its task metadata endpoint.
 fn on_aws(get: &impl Fn(&str) -> Option<String>) -> bool {
     [
-        "AWS_LAMBDA_FUNCTION_NAME",
+        "LAMBDA_TASK_ROOT",
         "ECS_CONTAINER_METADATA_URI_V4",
         "ECS_CONTAINER_METADATA_URI",
     ]
@@ -363,7 +364,7 @@ mod tests {
     #[test]
     fn the_development_secrets_are_refused_on_aws_and_with_mongodb() {
         for hosted in [
-            ("AWS_LAMBDA_FUNCTION_NAME", "auth"),
+            ("LAMBDA_TASK_ROOT", "/var/task"),
             ("ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/x"),
             ("MONGO_URI", "mongodb://localhost:27017"),
         ] {
@@ -390,7 +391,7 @@ mod tests {
             ConfigError::PlaceholderSecret("JWT_SECRET")
         );
         assert_eq!(
-            load(&[("AWS_LAMBDA_FUNCTION_NAME", "auth"), placeholder, refresh]).unwrap_err(),
+            load(&[("LAMBDA_TASK_ROOT", "/var/task"), placeholder, refresh]).unwrap_err(),
             ConfigError::PlaceholderSecret("JWT_SECRET")
         );
         assert!(

@@ -29,7 +29,7 @@ fn refusal(vars: &[(&str, &str)]) -> String {
 #[test]
 fn development_secrets_are_refused_on_aws_and_with_mongodb() {
     for hosted in [
-        ("AWS_LAMBDA_FUNCTION_NAME", "chat-auth"),
+        ("LAMBDA_TASK_ROOT", "/var/task"),
         (
             "ECS_CONTAINER_METADATA_URI_V4",
             "http://169.254.170.2/v4/task",

@@ -40,7 +40,17 @@ async fn wait_until_up(client: &reqwest::Client, url: &str, stack: &mut Stack) {
 async fn the_readme_stack_serves_the_auth_flow() {
     let dir = tempfile::tempdir().unwrap();
     let (port, realtime_port) = (free_port(), free_port());
-    let mut vars: Vec<(String, String)> = base_vars().into_iter().collect();
+    // As a newcomer runs it: development, no secrets (the built-in development ones, which must
+    // work under `cargo lambda watch`), only ports and a fresh database chosen here.
+    let mut vars: Vec<(String, String)> = base_vars()
+        .into_iter()
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "NODE_ENV" | "JWT_SECRET" | "JWT_REFRESH_SECRET"
+            )
+        })
+        .collect();
     vars.extend([
         ("PORT".into(), port.to_string()),
         ("REALTIME_PORT".into(), realtime_port.to_string()),
