@@ -207,35 +207,53 @@ impl Config {
             apigw_ws_endpoint: get("APIGW_WS_ENDPOINT"),
             bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
             log_format,
-            auth_rate_limit: RateLimit {
-                max: number(&get, "AUTH_RATE_LIMIT_MAX", 10, 1..=1_000_000)?,
-                window: duration(&get, "AUTH_RATE_LIMIT_WINDOW", "60s")?,
-            },
+            auth_rate_limit: rate_limit(
+                &get,
+                ["AUTH_RATE_LIMIT_MAX", "AUTH_RATE_LIMIT_WINDOW"],
+                10,
+                "60s",
+            )?,
             refresh_reuse_grace: duration(&get, "REFRESH_REUSE_GRACE", "10s")?,
-            login_account_rate_limit: RateLimit {
-                max: number(&get, "LOGIN_ACCOUNT_RATE_LIMIT_MAX", 20, 1..=1_000_000)?,
-                window: duration(&get, "LOGIN_ACCOUNT_RATE_LIMIT_WINDOW", "15m")?,
-            },
-            message_rate_limit: RateLimit {
-                max: number(&get, "MESSAGE_RATE_LIMIT_MAX", 120, 1..=1_000_000)?,
-                window: duration(&get, "MESSAGE_RATE_LIMIT_WINDOW", "60s")?,
-            },
-            group_rate_limit: RateLimit {
-                max: number(&get, "GROUP_RATE_LIMIT_MAX", 30, 1..=1_000_000)?,
-                window: duration(&get, "GROUP_RATE_LIMIT_WINDOW", "60s")?,
-            },
-            group_search_rate_limit: RateLimit {
-                max: number(&get, "GROUP_SEARCH_RATE_LIMIT_MAX", 60, 1..=1_000_000)?,
-                window: duration(&get, "GROUP_SEARCH_RATE_LIMIT_WINDOW", "60s")?,
-            },
+            login_account_rate_limit: rate_limit(
+                &get,
+                [
+                    "LOGIN_ACCOUNT_RATE_LIMIT_MAX",
+                    "LOGIN_ACCOUNT_RATE_LIMIT_WINDOW",
+                ],
+                20,
+                "15m",
+            )?,
+            message_rate_limit: rate_limit(
+                &get,
+                ["MESSAGE_RATE_LIMIT_MAX", "MESSAGE_RATE_LIMIT_WINDOW"],
+                120,
+                "60s",
+            )?,
+            group_rate_limit: rate_limit(
+                &get,
+                ["GROUP_RATE_LIMIT_MAX", "GROUP_RATE_LIMIT_WINDOW"],
+                30,
+                "60s",
+            )?,
+            group_search_rate_limit: rate_limit(
+                &get,
+                [
+                    "GROUP_SEARCH_RATE_LIMIT_MAX",
+                    "GROUP_SEARCH_RATE_LIMIT_WINDOW",
+                ],
+                60,
+                "60s",
+            )?,
             group_members_max: number(&get, "GROUP_MEMBERS_MAX", 1_000, 2..=1_000)?,
             groups_per_user_max: number(&get, "GROUPS_PER_USER_MAX", 500, 1..=1_000_000)?,
             sockets_per_user_max: number(&get, "SOCKETS_PER_USER_MAX", 20, 1..=1_000_000)?,
             apigw_queue_max: number(&get, "APIGW_QUEUE_MAX", 10_000, 1..=1_000_000)?,
-            signal_rate_limit: RateLimit {
-                max: number(&get, "SIGNAL_RATE_LIMIT_MAX", 60, 1..=1_000_000)?,
-                window: duration(&get, "SIGNAL_RATE_LIMIT_WINDOW", "10s")?,
-            },
+            signal_rate_limit: rate_limit(
+                &get,
+                ["SIGNAL_RATE_LIMIT_MAX", "SIGNAL_RATE_LIMIT_WINDOW"],
+                60,
+                "10s",
+            )?,
             warnings,
         })
     }
@@ -298,6 +316,19 @@ fn secret(
             Ok(dev_fallback.to_owned())
         }
     }
+}
+
+/// `max` hits per `window`, from the variables `[max_name, window_name]`, with their defaults.
+fn rate_limit(
+    get: &impl Fn(&str) -> Option<String>,
+    [max_name, window_name]: [&'static str; 2],
+    max: u32,
+    window: &str,
+) -> Result<RateLimit, ConfigError> {
+    Ok(RateLimit {
+        max: number(get, max_name, max, 1..=1_000_000)?,
+        window: duration(get, window_name, window)?,
+    })
 }
 
 fn duration(
