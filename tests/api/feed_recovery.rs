@@ -110,3 +110,42 @@ async fn write_undecodable_event(app: &TestApp, to: &Account) {
         }
     }
 }
+
+/// A standalone mongod (no replica set) has no change streams: the realtime node refuses to start
+/// and says why, instead of serving sockets that never hear anything while its health is green.
+#[tokio::test]
+async fn a_realtime_node_refuses_a_mongodb_without_change_streams() {
+    let standin = StandIn::standalone();
+    let app = spawn_app(&Backend::Mongo {
+        uri: standin.uri.clone(),
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut vars: Vec<(String, String)> = app.vars.clone().into_iter().collect();
+    vars.push(("REALTIME_PORT".into(), free_port().to_string()));
+    let log = dir.path().join("node.log");
+    let mut node = std::process::Command::new(chat_tests::realtime::binary())
+        .envs(vars)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("the node runs");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = node.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = node.kill();
+            panic!("the node started on a MongoDB without change streams");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(!status.success(), "it must refuse to start");
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        said.contains("refusing to start") && said.contains("replica set"),
+        "{said}"
+    );
+}

@@ -33,11 +33,21 @@ impl StandIn {
     /// A stand-in of its own that keeps only the last `history` change events (tests of what
     /// happens when a resume token has left the history).
     pub fn start(history: usize) -> Self {
+        Self::launch(&["--history", &history.to_string()])
+    }
+
+    /// A stand-in that answers like a standalone mongod (no replica set): change streams refused.
+    pub fn standalone() -> Self {
+        Self::launch(&["--standalone"])
+    }
+
+    fn launch(options: &[&str]) -> Self {
         let python = venv_python();
         let script = repo_root().join("tests/support/mongo_standin.py");
         let mut child = Command::new(&python)
             .arg(&script)
-            .args(["--port", "0", "--history", &history.to_string()])
+            .args(["--port", "0"])
+            .args(options)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -173,8 +173,10 @@ def token_of_timestamp(value) -> int:
 
 
 class ChangeStreams:
-    def __init__(self, client: AsyncMongoClient) -> None:
+    def __init__(self, client: AsyncMongoClient, standalone: bool = False) -> None:
         self.client = client
+        # Answer like a standalone mongod: no change streams (code 40573).
+        self.standalone = standalone
         self.hub = client._change_hub
         self.streams: dict[int, Stream] = {}
         self.ids = itertools.count(secrets.randbelow(1 << 40) + 1)
@@ -201,10 +203,18 @@ class ChangeStreams:
             result = await self.get_more(body)
         else:
             result = self.kill(body)
-        result["operationTime"] = self.operation_time()
+        if result.get("ok") == 1.0:
+            result["operationTime"] = self.operation_time()
         return result
 
     async def open(self, body: dict, db_name: str) -> dict:
+        if self.standalone:
+            return {
+                "ok": 0.0,
+                "code": 40573,
+                "codeName": "Location40573",
+                "errmsg": "The $changeStream stage is only supported on replica sets",
+            }
         pipeline = list(body["pipeline"])
         options = dict(pipeline.pop(0)["$changeStream"])
         target = body["aggregate"]
@@ -341,14 +351,14 @@ class Executor:
         return getattr(self.inner, name)
 
 
-async def serve(port: int, history: int) -> None:
+async def serve(port: int, history: int, standalone: bool) -> None:
     install_not_expression()
     async with AsyncMongoClient(change_stream_history_size=history) as client:
         # One watcher for the server's life: every write goes into the history, as into an oplog.
         client._change_hub.register_watcher()
         describe_updates(client._change_hub)
         server = AsyncMongoEcoProxyServer(client=client, host="127.0.0.1", port=port)
-        server._executor = Executor(server._executor, ChangeStreams(client))
+        server._executor = Executor(server._executor, ChangeStreams(client, standalone))
         address = await server.start()
         print(f"listening on {address.port}", flush=True)
         loop = asyncio.get_running_loop()
@@ -360,8 +370,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--history", type=int, default=100_000, help="change events kept")
+    parser.add_argument(
+        "--standalone", action="store_true", help="refuse change streams, as a standalone mongod"
+    )
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.history))
+    asyncio.run(serve(args.port, args.history, args.standalone))
 
 
 if __name__ == "__main__":
