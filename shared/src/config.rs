@@ -112,13 +112,8 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Reads `.env` (when present; real environment variables win) and then the environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let _ = dotenvy::dotenv();
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Builds the configuration from any variable source; `from_env` and tests both use it.
+    /// Builds the configuration from any variable source: the environment (with `.env` and the
+    /// secrets of `secrets`, in `AppContext::from_env`) and tests both use it.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let env = match get("APP_ENV").or_else(|| get("NODE_ENV")).as_deref() {

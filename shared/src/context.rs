@@ -21,6 +21,8 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("storage error: {0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Secret(#[from] crate::secrets::SecretError),
 }
 
 impl AppContext {
@@ -34,10 +36,18 @@ impl AppContext {
         })
     }
 
-    /// What a binary does first: read the environment, start logging, log config warnings, open
-    /// the store. A refused configuration names the variable.
+    /// What a binary does first: read the environment (and the secrets its `*_ARN` variables name,
+    /// `secrets`), start logging, log config warnings, open the store. A refused configuration
+    /// names the variable.
     pub async fn from_env() -> Result<Self, StartupError> {
-        let config = Config::from_env()?;
+        let _ = dotenvy::dotenv();
+        let from_secrets_manager = crate::secrets::resolve(|name| std::env::var(name).ok()).await?;
+        let config = Config::from_lookup(|name| {
+            from_secrets_manager
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+        })?;
         crate::telemetry::init(config.log_format);
         for warning in &config.warnings {
             tracing::warn!("{warning}");

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod secrets;
 pub mod service;
 pub mod store;
 pub mod telemetry;
