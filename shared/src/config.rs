@@ -147,13 +147,21 @@ impl Config {
         let hosted = on_aws(&get) || matches!(storage, Storage::Mongo { .. });
         let policy = SecretPolicy { env, hosted };
         let jwt_secret = secret(&get, "JWT_SECRET", DEV_ACCESS_SECRET, policy, &mut warnings)?;
-        let jwt_refresh_secret = secret(
-            &get,
-            "JWT_REFRESH_SECRET",
-            DEV_REFRESH_SECRET,
-            policy,
-            &mut warnings,
-        )?;
+        // A process that never issues or verifies refresh tokens (every function but `auth`, the
+        // realtime node) need not hold the refresh secret: without one it gets a random key of
+        // its own, so a refresh token presented to it cannot verify.
+        let issues_refresh_tokens = flag(&get, "ISSUES_REFRESH_TOKENS", true)?;
+        let jwt_refresh_secret = if !issues_refresh_tokens && get("JWT_REFRESH_SECRET").is_none() {
+            unknowable_secret()
+        } else {
+            secret(
+                &get,
+                "JWT_REFRESH_SECRET",
+                DEV_REFRESH_SECRET,
+                policy,
+                &mut warnings,
+            )?
+        };
         if jwt_secret == jwt_refresh_secret {
             if env == AppEnv::Production {
                 return Err(ConfigError::SharedSecret);
@@ -313,6 +321,31 @@ fn secret(
     }
 }
 
+/// A random secret nobody else knows (64 hex characters).
+fn unknowable_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0_u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn flag(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(name).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            value: other.to_owned(),
+            expected: "true or false",
+        }),
+    }
+}
+
 /// `max` hits per `window`, from the variables `[max_name, window_name]`, with their defaults.
 fn rate_limit(
     get: &impl Fn(&str) -> Option<String>,
@@ -424,6 +457,21 @@ mod tests {
             load(&[placeholder, refresh]).is_ok(),
             "development may use them"
         );
+    }
+
+    #[test]
+    fn a_process_that_issues_no_refresh_tokens_needs_no_refresh_secret() {
+        let access = ("JWT_SECRET", "an-access-secret-of-enough-length-0123456789");
+        let production = ("NODE_ENV", "production");
+        assert_eq!(
+            load(&[production, access]).unwrap_err(),
+            ConfigError::Missing("JWT_REFRESH_SECRET")
+        );
+        let config = load(&[production, access, ("ISSUES_REFRESH_TOKENS", "false")])
+            .expect("no refresh secret needed");
+        let other = load(&[production, access, ("ISSUES_REFRESH_TOKENS", "false")]).unwrap();
+        assert_ne!(config.jwt_refresh_secret, other.jwt_refresh_secret, "random per process");
+        assert!(config.jwt_refresh_secret.len() >= MIN_SECRET_BYTES);
     }
 
     #[test]
