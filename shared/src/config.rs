@@ -470,7 +470,10 @@ mod tests {
         let config = load(&[production, access, ("ISSUES_REFRESH_TOKENS", "false")])
             .expect("no refresh secret needed");
         let other = load(&[production, access, ("ISSUES_REFRESH_TOKENS", "false")]).unwrap();
-        assert_ne!(config.jwt_refresh_secret, other.jwt_refresh_secret, "random per process");
+        assert_ne!(
+            config.jwt_refresh_secret, other.jwt_refresh_secret,
+            "random per process"
+        );
         assert!(config.jwt_refresh_secret.len() >= MIN_SECRET_BYTES);
     }
 
