@@ -167,11 +167,7 @@ fn origin_allowed(ctx: &AppContext, socket: &SocketRef) -> bool {
     else {
         return true;
     };
-    let origin = origin.trim_end_matches('/');
-    ctx.config
-        .allowed_origins
-        .iter()
-        .any(|allowed| allowed == "*" || allowed == origin)
+    ctx.config.allows_origin(origin)
 }
 
 /// How often sockets are checked for an expired access token.

@@ -264,6 +264,17 @@ impl Config {
     pub fn is_production(&self) -> bool {
         self.env == AppEnv::Production
     }
+
+    /// `ALLOWED_ORIGINS` holds `*`: any browser origin.
+    pub fn allows_any_origin(&self) -> bool {
+        self.allowed_origins.iter().any(|origin| origin == "*")
+    }
+
+    /// Whether a browser page on `origin` may call the API or open a socket.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        let origin = origin.trim_end_matches('/');
+        self.allows_any_origin() || self.allowed_origins.iter().any(|allowed| allowed == origin)
+    }
 }
 
 /// Lambda sets `LAMBDA_TASK_ROOT` for every runtime (`cargo lambda watch`, which emulates Lambda

@@ -47,7 +47,7 @@ async fn method_not_allowed() -> AppError {
 }
 
 fn cors(config: &Config) -> CorsLayer {
-    let origins = if config.allowed_origins.iter().any(|origin| origin == "*") {
+    let origins = if config.allows_any_origin() {
         AllowOrigin::any()
     } else {
         AllowOrigin::list(
