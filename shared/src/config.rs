@@ -84,6 +84,10 @@ pub struct Config {
     /// The API Gateway WebSocket management endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`).
     /// When set, the realtime node also fans out to API Gateway connections. Unset: that path is off.
     pub apigw_ws_endpoint: Option<String>,
+    /// The value the CDN in front of the REST API adds to every request as `x-origin-verify`
+    /// (`ORIGIN_VERIFY_SECRET`, on AWS from Secrets Manager). When set, a request without it came
+    /// around the CDN and its web ACL, and is refused with 403. Unset (local stack): no check.
+    pub origin_verify_secret: Option<String>,
     /// Warnings found while loading (development fallbacks); logged once tracing is up.
     pub warnings: Vec<String>,
 }
@@ -208,6 +212,7 @@ impl Config {
                 .unwrap_or_else(|| format!("realtime-{realtime_port}")),
             realtime_resume_delay: duration(&get, "REALTIME_RESUME_DELAY", "2s")?,
             apigw_ws_endpoint: get("APIGW_WS_ENDPOINT"),
+            origin_verify_secret: get("ORIGIN_VERIFY_SECRET").filter(|value| !value.is_empty()),
             bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
             log_format,
             auth_rate_limit: rate_limit(

@@ -12,7 +12,12 @@ use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The variables that may come from Secrets Manager.
-pub const SECRET_VARIABLES: &[&str] = &["JWT_SECRET", "JWT_REFRESH_SECRET", "MONGO_URI"];
+pub const SECRET_VARIABLES: &[&str] = &[
+    "JWT_SECRET",
+    "JWT_REFRESH_SECRET",
+    "MONGO_URI",
+    "ORIGIN_VERIFY_SECRET",
+];
 const DEFAULT_PORT: &str = "2773";
 /// How long the extension may take to answer one read.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

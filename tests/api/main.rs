@@ -15,6 +15,7 @@ mod health;
 mod messages;
 mod migration;
 mod mongo_plans;
+mod origin_verify;
 mod presence;
 mod realtime;
 mod routes;

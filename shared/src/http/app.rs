@@ -5,7 +5,7 @@
 use axum::{
     extract::{DefaultBodyLimit, OriginalUri},
     http::Method,
-    middleware::{from_fn, map_response},
+    middleware::{from_fn, from_fn_with_state, map_response},
     Router,
 };
 use http::{header, HeaderName, HeaderValue};
@@ -15,7 +15,10 @@ use tower_http::{
 };
 
 use super::{
-    error_shape::error_shape, request_log::request_log, security_headers::add_security_headers,
+    error_shape::error_shape,
+    origin_verify::{require_origin_secret, OriginSecret},
+    request_log::request_log,
+    security_headers::add_security_headers,
 };
 use crate::{config::Config, error::AppError, AppContext};
 
@@ -25,10 +28,18 @@ pub const MAX_BODY_BYTES: usize = 100 * 1024;
 pub fn finish(routes: Router<AppContext>, ctx: AppContext) -> Router {
     let cors = cors(&ctx.config);
     let request_id = HeaderName::from_static(super::error_shape::REQUEST_ID_HEADER);
-    routes
+    let origin_secret = ctx.config.origin_verify_secret.clone();
+    let mut router = routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(ctx)
+        .with_state(ctx);
+    if let Some(secret) = origin_secret {
+        router = router.layer(from_fn_with_state(
+            OriginSecret(secret.into()),
+            require_origin_secret,
+        ));
+    }
+    router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(map_response(add_security_headers))
         .layer(cors)

@@ -8,6 +8,7 @@ pub mod error_shape;
 pub mod health;
 pub mod json;
 pub mod lambda;
+pub mod origin_verify;
 pub mod query;
 pub mod request_log;
 pub mod routes;
