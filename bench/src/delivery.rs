@@ -68,7 +68,11 @@ async fn readers(port: u16, users: &[BenchUser], receipts: &Arc<Receipts>) {
 #[derive(Clone, Copy)]
 pub enum Path {
     Rest,
-    Socket,
+    /// `sendMessage` over each sender's socket, at most `in_flight` unanswered at a time (`None`:
+    /// all at once).
+    Socket {
+        in_flight: Option<usize>,
+    },
 }
 
 /// What the senders learnt: how many sends the server confirmed (`messageSent` or 2xx), which
@@ -111,8 +115,9 @@ async fn send_all(
                 .await;
             report.into_inner().unwrap()
         }
-        Path::Socket => {
-            // One socket per sender; each sends its share in order, then reads one answer per send.
+        Path::Socket { in_flight } => {
+            // One socket per sender; each sends its share in order, keeping at most `in_flight`
+            // sends unanswered, and reads one answer per send.
             let shares: Vec<Vec<Value>> = (0..senders.len())
                 .map(|s| {
                     bodies
@@ -123,6 +128,7 @@ async fn send_all(
                         .collect()
                 })
                 .collect();
+            let window = in_flight.unwrap_or(usize::MAX);
             let tasks = senders
                 .iter()
                 .zip(shares)
@@ -131,19 +137,26 @@ async fn send_all(
                         .await
                         .expect("sender connects");
                     let count = share.len();
-                    for mut body in share {
-                        body["message"] = json!(stamp());
-                        raw_socket::emit(
-                            &mut socket,
-                            "sendMessage",
-                            &json!({ "messageData": body }),
-                        )
-                        .await
-                        .expect("emit");
-                    }
+                    let mut share = share.into_iter();
+                    let mut sent = 0;
                     let mut report = SendReport::default();
-                    let answers = async {
+                    let exchange = async {
                         while report.confirmed + report.errors.len() < count {
+                            let answered = report.confirmed + report.errors.len();
+                            if sent < count && sent - answered < window {
+                                if let Some(mut body) = share.next() {
+                                    body["message"] = json!(stamp());
+                                    raw_socket::emit(
+                                        &mut socket,
+                                        "sendMessage",
+                                        &json!({ "messageData": body }),
+                                    )
+                                    .await
+                                    .expect("emit");
+                                    sent += 1;
+                                }
+                                continue;
+                            }
                             match raw_socket::next_event(&mut socket).await {
                                 Ok((event, _)) if event == "messageSent" => report.confirmed += 1,
                                 Ok((event, data)) if event == "error" => {
@@ -157,7 +170,7 @@ async fn send_all(
                             }
                         }
                     };
-                    let _ = tokio::time::timeout(DEADLINE, answers).await;
+                    let _ = tokio::time::timeout(DEADLINE, exchange).await;
                     // The caller keeps the socket open until its messages are through.
                     report.sockets.push(socket);
                     report
@@ -187,9 +200,22 @@ pub struct Workload<'a> {
 pub struct Outcome {
     pub per_second: f64,
     pub latencies: Latencies,
+    /// Messages sent (not deliveries).
+    pub messages: usize,
+    /// CPU time the server process used from the first send to the last delivery.
+    pub server_cpu: Duration,
 }
 
-pub async fn measure(app: &TestApp, port: u16, run: Workload<'_>) -> Outcome {
+impl Outcome {
+    /// Server CPU-seconds per 1,000 messages sent.
+    pub fn cpu_per_1000(&self) -> f64 {
+        self.server_cpu.as_secs_f64() * 1000.0 / self.messages.max(1) as f64
+    }
+}
+
+/// Runs `run` against the socket.io server on `port`, whose process is `server_pid` (for its CPU
+/// time).
+pub async fn measure(app: &TestApp, port: u16, server_pid: u32, run: Workload<'_>) -> Outcome {
     let Workload {
         label,
         senders,
@@ -205,6 +231,8 @@ pub async fn measure(app: &TestApp, port: u16, run: Workload<'_>) -> Outcome {
     readers(port, receivers, &receipts).await;
     // Past the node's resume delay: measure steady delivery, not the start-up pause.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let messages = bodies.len();
+    let cpu_before = stats::cpu_time(server_pid);
     let started = Instant::now();
     let sent = send_all(app, port, senders, bodies, path).await;
     let sent_in = started.elapsed();
@@ -222,29 +250,34 @@ pub async fn measure(app: &TestApp, port: u16, run: Workload<'_>) -> Outcome {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let elapsed = started.elapsed();
+    let server_cpu = stats::cpu_time(server_pid).saturating_sub(cpu_before);
     let received = receipts.count.load(Ordering::Relaxed);
     let latencies = Latencies::new(receipts.latencies.lock().unwrap().clone());
     println!(
         "- {label}: {} sends confirmed, {received}/{expected} deliveries in {:.2} s = {:.0} deliveries/s (sends took {:.2} s); \
-         send→receive {}",
+         send→receive {}; server CPU {:.2} s = {:.3} CPU-s per 1,000 messages",
         sent.confirmed,
         elapsed.as_secs_f64(),
         stats::per_second(received, elapsed),
         sent_in.as_secs_f64(),
-        latencies.summary()
+        latencies.summary(),
+        server_cpu.as_secs_f64(),
+        server_cpu.as_secs_f64() * 1000.0 / messages.max(1) as f64,
     );
     Outcome {
         per_second: stats::per_second(received, elapsed),
         latencies,
+        messages,
+        server_cpu,
     }
 }
 
 pub async fn run(messages: usize) {
     println!("## Delivery (one node, SQLite, {IN_FLIGHT} REST requests in flight)");
-    for path in [Path::Rest, Path::Socket] {
+    for path in [Path::Rest, Path::Socket { in_flight: None }] {
         let name = match path {
             Path::Rest => "REST",
-            Path::Socket => "sendMessage",
+            Path::Socket { .. } => "sendMessage",
         };
         // Private: 20 pairs.
         let app = setup::app().await;
@@ -263,7 +296,7 @@ pub async fn run(messages: usize) {
             expected: messages,
             path,
         };
-        measure(&app, node.port, run).await;
+        measure(&app, node.port, node.pid().unwrap_or_default(), run).await;
         drop(node);
 
         // Group: 100 members, 5 of them sending; each message reaches the 99 others.
@@ -285,7 +318,7 @@ pub async fn run(messages: usize) {
             expected,
             path,
         };
-        measure(&app, node.port, run).await;
+        measure(&app, node.port, node.pid().unwrap_or_default(), run).await;
         drop(node);
     }
 }

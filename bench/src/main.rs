@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --profile benchmark -p bench -- capacity [1000,5000,10000]
 //! cargo run --profile benchmark -p bench -- delivery [messages]
-//! cargo run --profile benchmark -p bench -- side-by-side [group messages]
+//! cargo run --profile benchmark -p bench -- side-by-side [private messages] [group messages]
 //! cargo run --profile benchmark -p bench -- rest [users] [messages]
 //! cargo run --profile benchmark -p bench -- cold-start
 //! ```
@@ -77,12 +77,12 @@ async fn main() {
         }
         Some("side-by-side") => {
             build_realtime();
-            side_by_side::run(arg(&args, 1, 1_000)).await;
+            side_by_side::run(arg(&args, 1, 3_000), arg(&args, 2, 1_000)).await;
         }
         Some("rest") => rest::run(arg(&args, 1, 10_000), arg(&args, 2, 1_000_000)).await,
         Some("cold-start") => cold_start::run().await,
         _ => {
-            eprintln!("usage: bench capacity [1000,5000,10000] | delivery [messages] | side-by-side [messages] | rest [users] [messages] | cold-start");
+            eprintln!("usage: bench capacity [1000,5000,10000] | delivery [messages] | side-by-side [private messages] [group messages] | rest [users] [messages] | cold-start");
             std::process::exit(2);
         }
     }

@@ -4,7 +4,7 @@
 use chat_tests::{spawn_app_with, Backend, TestApp};
 use shared::{
     auth::TokenKind,
-    model::{NewUser, SessionId, UserId},
+    model::{NewUser, Session, SessionId, UserId},
 };
 
 /// Limits high enough that the benchmarks measure the system, not the rate limiter.
@@ -45,15 +45,27 @@ pub async fn users(app: &TestApp, prefix: &str, count: usize) -> Vec<BenchUser> 
             })
             .await
             .expect("user stored");
+        // A live session, as a login makes: handshakes of ended sessions are refused.
+        let now = shared::time::now();
+        let session = SessionId::new();
+        app.ctx
+            .store
+            .create_session(Session {
+                id: session,
+                user_id: user.id,
+                token_hash: "bench".into(),
+                user_agent: None,
+                ip: None,
+                created_at: now,
+                last_used_at: now,
+                expires_at: now + chrono::Duration::days(1),
+            })
+            .await
+            .expect("session stored");
         let token = app
             .ctx
             .tokens
-            .issue(
-                TokenKind::Access,
-                user.id,
-                SessionId::new(),
-                shared::time::now(),
-            )
+            .issue(TokenKind::Access, user.id, session, now)
             .expect("token")
             .token;
         users.push(BenchUser { id: user.id, token });
