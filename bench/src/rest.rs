@@ -16,14 +16,19 @@ use crate::{
 };
 
 const IN_FLIGHT: usize = 16;
-const BATCH: usize = 500;
 
 /// Inserts `users` users and `messages` private messages between random pairs; returns user ids.
 async fn seed(app: &TestApp, users: usize, messages: usize) -> Vec<String> {
     let path = app.vars["DATABASE_PATH"].clone();
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{path}"))
+    tokio::task::spawn_blocking(move || seed_file(&path, users, messages))
         .await
-        .expect("db opens");
+        .expect("seeding finishes")
+}
+
+fn seed_file(path: &str, users: usize, messages: usize) -> Vec<String> {
+    let mut conn = rusqlite::Connection::open(path).expect("db opens");
+    conn.busy_timeout(Duration::from_secs(10))
+        .expect("busy timeout");
     let started = Instant::now();
     let now = shared::time::now();
     let at = |offset: usize| {
@@ -32,37 +37,37 @@ async fn seed(app: &TestApp, users: usize, messages: usize) -> Vec<String> {
     let ids: Vec<String> = (0..users)
         .map(|_| shared::model::UserId::new().to_hex())
         .collect();
-    let mut tx = pool.begin().await.expect("tx");
-    for (chunk_index, chunk) in ids.chunks(BATCH).enumerate() {
-        let values = vec!["(?, ?, ?, ?, 'x', ?, 0, ?, ?)"; chunk.len()].join(", ");
-        let sql = format!(
-            "INSERT INTO users (id, username, username_lower, email, password, last_seen, is_online, \
-             created_at, updated_at) VALUES {values}"
-        );
-        let mut query = sqlx::query(&sql);
-        for (i, id) in chunk.iter().enumerate() {
-            let name = format!("seed{}", chunk_index * BATCH + i);
-            query = query
-                .bind(id)
-                .bind(name.clone())
-                .bind(name.clone())
-                .bind(format!("{name}@seed.example"))
-                .bind(at(0))
-                .bind(at(0))
-                .bind(at(0));
+    let tx = conn.transaction().expect("tx");
+    {
+        let mut insert_user = tx
+            .prepare(
+                "INSERT INTO users (id, username, username_lower, email, password, last_seen, \
+                 is_online, created_at, updated_at) VALUES (?, ?, ?, ?, 'x', ?, 0, ?, ?)",
+            )
+            .expect("statement");
+        for (n, id) in ids.iter().enumerate() {
+            let name = format!("seed{n}");
+            insert_user
+                .execute(rusqlite::params![
+                    id,
+                    name,
+                    name,
+                    format!("{name}@seed.example"),
+                    at(0),
+                    at(0),
+                    at(0)
+                ])
+                .expect("user inserted");
         }
-        query.execute(&mut *tx).await.expect("users inserted");
-    }
-    let mut rng = rand::thread_rng();
-    for start in (0..messages).step_by(BATCH) {
-        let count = BATCH.min(messages - start);
-        let values = vec!["(?, ?, ?, 'PRIVATE', ?, ?, 'seeded', 'READ', ?, ?)"; count].join(", ");
-        let sql = format!(
-            "INSERT INTO messages (id, message_id, chat_room_id, chat_type, sender, receiver, message, \
-             status, created_at, updated_at) VALUES {values}"
-        );
-        let mut query = sqlx::query(&sql);
-        for n in start..start + count {
+        let mut insert_message = tx
+            .prepare(
+                "INSERT INTO messages (id, message_id, chat_room_id, chat_type, sender, receiver, \
+                 message, status, created_at, updated_at) \
+                 VALUES (?, ?, ?, 'PRIVATE', ?, ?, 'seeded', 'READ', ?, ?)",
+            )
+            .expect("statement");
+        let mut rng = rand::thread_rng();
+        for n in 0..messages {
             let sender = rng.gen_range(0..users);
             let mut receiver = rng.gen_range(0..users - 1);
             if receiver >= sender {
@@ -70,22 +75,21 @@ async fn seed(app: &TestApp, users: usize, messages: usize) -> Vec<String> {
             }
             let (s, r) = (&ids[sender], &ids[receiver]);
             let room = Room::private(s.parse().expect("id"), r.parse().expect("id")).to_string();
-            query = query
-                .bind(shared::model::MessageOid::new().to_hex())
-                .bind(format!("seed-{n}"))
-                .bind(room)
-                .bind(s)
-                .bind(r)
-                .bind(at(n))
-                .bind(at(n));
+            insert_message
+                .execute(rusqlite::params![
+                    shared::model::MessageOid::new().to_hex(),
+                    format!("seed-{n}"),
+                    room,
+                    s,
+                    r,
+                    at(n),
+                    at(n)
+                ])
+                .expect("message inserted");
         }
-        query.execute(&mut *tx).await.expect("messages inserted");
     }
-    tx.commit().await.expect("commit");
-    sqlx::query("ANALYZE")
-        .execute(&pool)
-        .await
-        .expect("analyze");
+    tx.commit().expect("commit");
+    conn.execute_batch("ANALYZE").expect("analyze");
     println!(
         "- seeded {users} users and {messages} messages in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -85,15 +85,17 @@ async fn write_undecodable_event(app: &TestApp, to: &Account) {
     match &app.backend {
         Backend::Sqlite => {
             let path = &app.vars["DATABASE_PATH"];
-            let pool = sqlx::SqlitePool::connect(&format!("sqlite:{path}"))
-                .await
-                .expect("sqlite opens");
-            sqlx::query("INSERT INTO events (payload, created_at) VALUES (?, ?)")
-                .bind(r#"{"kind":"signal","data":{"room":42}}"#)
-                .bind("2026-01-01T00:00:00.000Z")
-                .execute(&pool)
-                .await
-                .expect("event written");
+            let conn = rusqlite::Connection::open(path).expect("sqlite opens");
+            conn.busy_timeout(std::time::Duration::from_secs(10))
+                .expect("busy timeout");
+            conn.execute(
+                "INSERT INTO events (payload, created_at) VALUES (?, ?)",
+                [
+                    r#"{"kind":"signal","data":{"room":42}}"#,
+                    "2026-01-01T00:00:00.000Z",
+                ],
+            )
+            .expect("event written");
         }
         Backend::Mongo { uri } => {
             let client = mongodb::Client::with_uri_str(uri).await.expect("connects");

@@ -255,22 +255,21 @@ async fn sqlite_search_uses_indexes_not_a_table_scan() {
         shared::config::Storage::Sqlite { path } => path.clone(),
         shared::config::Storage::Mongo { .. } => unreachable!(),
     };
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
     let sql = format!(
         "EXPLAIN QUERY PLAN SELECT id FROM users WHERE {}",
         shared::store::sqlite::SEARCH_USERS_WHERE
     );
-    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&sql)
-        .bind("so")
-        .bind("so\u{10FFFF}")
-        .bind("507f1f77bcf86cd799439011")
-        .bind(20_i64)
-        .fetch_all(&pool)
-        .await
+    let mut statement = conn.prepare(&sql).unwrap();
+    let plan: Vec<String> = statement
+        .query_map(
+            rusqlite::params!["so", "so\u{10FFFF}", "507f1f77bcf86cd799439011", 20_i64],
+            |row| row.get(3),
+        )
+        .unwrap()
+        .collect::<Result<_, _>>()
         .unwrap();
-    let details: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+    let details: Vec<&str> = plan.iter().map(String::as_str).collect();
     assert!(
         details.iter().all(|d| !d.starts_with("SCAN users")),
         "full scan in {details:?}"

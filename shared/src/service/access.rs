@@ -37,8 +37,13 @@ pub async fn member_group(
     if group.is_member(caller.id) {
         Ok(group)
     } else {
-        Err(AppError::forbidden("You are not a member of this group"))
+        Err(not_a_member())
     }
+}
+
+/// The answer to a non-member acting in a group.
+pub fn not_a_member() -> AppError {
+    AppError::forbidden("You are not a member of this group")
 }
 
 /// An active group the caller administers; 403 otherwise.

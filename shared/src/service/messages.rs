@@ -6,7 +6,7 @@ use crate::{
     error::AppError,
     model::{ChatType, Cursor, HistoryWindow, Message, MessageOid, MessageStatus, Room, UserId},
     service::{access, rate_limit},
-    store::StoreError,
+    store::{SendOutcome, SendRequest, StoreError},
     AppContext,
 };
 
@@ -28,21 +28,6 @@ pub async fn send(
     if input.sender.is_some_and(|sender| sender != caller.id) {
         return Err(AppError::forbidden("sender must be the authenticated user"));
     }
-    if let Some(client_id) = &input.client_message_id {
-        if let Some(message) = ctx
-            .store
-            .find_message_by_client_id(caller.id, client_id)
-            .await?
-        {
-            return Ok(Sent {
-                message,
-                created: false,
-            });
-        }
-    }
-    let limit = ctx.config.message_rate_limit;
-    rate_limit::check(ctx, "message", &rate_limit::user_key(caller.id), limit).await?;
-
     let (chat_room_id, receiver, group_id) = match input.chat_type() {
         ChatType::Private => {
             if input.group_id.is_some() {
@@ -54,7 +39,6 @@ pub async fn send(
             if receiver == caller.id {
                 return Err(AppError::bad_request("receiver must be another user"));
             }
-            access::existing_user(ctx, receiver, "Receiver").await?;
             (Room::private(caller.id, receiver), Some(receiver), None)
         }
         ChatType::Group => {
@@ -64,12 +48,17 @@ pub async fn send(
             let group_id = input
                 .group_id
                 .ok_or_else(|| AppError::bad_request("groupId is required for a GROUP message"))?;
-            access::member_group(ctx, caller, group_id).await?;
             (Room::Group(group_id), None, Some(group_id))
         }
     };
 
     let now = crate::time::now();
+    let (rate_limit, retry_after_secs) = rate_limit::window(
+        "message",
+        &rate_limit::user_key(caller.id),
+        ctx.config.message_rate_limit,
+        now,
+    )?;
     let message = Message {
         id: MessageOid::new(),
         chat_room_id,
@@ -86,11 +75,28 @@ pub async fn send(
         created_at: now,
         updated_at: now,
     };
-    match ctx.store.insert_message(message.clone()).await {
-        Ok(()) => Ok(Sent {
+    // The idempotency lookup, the rate limit, who may receive it and the write: one store
+    // operation (one transaction on SQLite).
+    let outcome = ctx
+        .store
+        .send_message(SendRequest {
+            message,
+            rate_limit,
+        })
+        .await;
+    match outcome {
+        Ok(SendOutcome::Created(message)) => Ok(Sent {
             message,
             created: true,
         }),
+        Ok(SendOutcome::Repeated(message)) => Ok(Sent {
+            message,
+            created: false,
+        }),
+        Ok(SendOutcome::RateLimited) => Err(AppError::TooManyRequests { retry_after_secs }),
+        Ok(SendOutcome::ReceiverMissing) => Err(AppError::not_found("Receiver not found")),
+        Ok(SendOutcome::GroupMissing) => Err(AppError::not_found("Group not found")),
+        Ok(SendOutcome::NotAMember) => Err(access::not_a_member()),
         // Two sends with one clientMessageId raced (possibly from two processes): the first won.
         Err(StoreError::Duplicate {
             field: "clientMessageId",

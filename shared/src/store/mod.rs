@@ -21,7 +21,7 @@ use crate::{
 pub mod mongo;
 pub mod sqlite;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum StoreError {
     /// A unique constraint refused the write; `field` is the API field name.
     #[error("duplicate {field}")]
@@ -90,6 +90,10 @@ pub trait MessageStore: Send + Sync {
     /// Stores a new message (and, atomically, its change-feed event). `Duplicate { field:
     /// "clientMessageId" }` when the sender already sent one with the same `clientMessageId`.
     async fn insert_message(&self, message: Message) -> StoreResult<()>;
+    /// One send, checked and written together (one transaction on SQLite): a message the sender
+    /// already sent under the same `clientMessageId` is answered instead; then the rate-limit
+    /// hit, the receiver (or the sender's group membership), the message and its feed event.
+    async fn send_message(&self, send: SendRequest) -> StoreResult<SendOutcome>;
     async fn find_message(&self, message_id: &str) -> StoreResult<Option<Message>>;
     async fn find_message_by_client_id(
         &self,
@@ -137,6 +141,37 @@ pub trait MessageStore: Send + Sync {
     /// For each of `groups`: the latest message and how many messages from others the user has not
     /// read (not in `readBy`). Groups without messages are left out.
     async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>>;
+}
+
+/// What `send_message` is asked to do; the service has validated it and made the message.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    pub message: Message,
+    pub rate_limit: RateLimitHit,
+}
+
+/// One counted hit on a fixed-window rate limit.
+#[derive(Debug, Clone)]
+pub struct RateLimitHit {
+    /// The counter: scope, subject and window.
+    pub key: String,
+    pub expires_at: DateTime<Utc>,
+    /// Hits allowed in the window.
+    pub max: u64,
+    pub now: DateTime<Utc>,
+}
+
+/// What `send_message` did. Only `Created` stored a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendOutcome {
+    Created(Message),
+    /// The sender already sent a message with this `clientMessageId`: that message.
+    Repeated(Message),
+    RateLimited,
+    ReceiverMissing,
+    /// No active group with that id.
+    GroupMissing,
+    NotAMember,
 }
 
 /// What `remove_group_member` did.

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::{indexes::MESSAGES, map_err, to_bson_time, MongoStore};
 use crate::{
     model::{ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Room, UserId},
-    store::{MessageStore, RoomSummary, StoreResult},
+    store::{
+        GroupStore, MessageStore, RateLimitStore, RoomSummary, SendOutcome, SendRequest,
+        StoreResult, UserStore,
+    },
 };
 
 /// A `messages` document, field for field (the change stream decodes these too).
@@ -149,6 +152,46 @@ impl MessageStore for MongoStore {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+
+    /// The same steps as SQLite's one transaction, one request each (not atomic: two sends with
+    /// one `clientMessageId` can race to the unique index, which refuses the second).
+    async fn send_message(&self, send: SendRequest) -> StoreResult<SendOutcome> {
+        let SendRequest {
+            message,
+            rate_limit,
+        } = send;
+        if let Some(client_id) = &message.client_message_id {
+            if let Some(sent) = self
+                .find_message_by_client_id(message.sender, client_id)
+                .await?
+            {
+                return Ok(SendOutcome::Repeated(sent));
+            }
+        }
+        let hits = self
+            .hit(&rate_limit.key, rate_limit.expires_at, rate_limit.now)
+            .await?;
+        if hits > rate_limit.max {
+            return Ok(SendOutcome::RateLimited);
+        }
+        if let Some(receiver) = message.receiver {
+            if self.find_user_by_id(receiver).await?.is_none() {
+                return Ok(SendOutcome::ReceiverMissing);
+            }
+        }
+        if let Some(group_id) = message.group_id {
+            match self.find_group(group_id).await? {
+                Some(group) if group.is_active => {
+                    if !group.is_member(message.sender) {
+                        return Ok(SendOutcome::NotAMember);
+                    }
+                }
+                _ => return Ok(SendOutcome::GroupMissing),
+            }
+        }
+        self.insert_message(message.clone()).await?;
+        Ok(SendOutcome::Created(message))
     }
 
     async fn find_message(&self, message_id: &str) -> StoreResult<Option<Message>> {

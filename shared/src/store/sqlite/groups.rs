@@ -1,9 +1,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
+use rusqlite::{params, params_from_iter, Connection, Row};
 
 use super::{
-    feed::record, map_err, parse_column, parse_id_list, parse_time, placeholders, SqliteStore,
+    all, count, execute, feed::record, one, optional, parse_column, parse_id_list, parse_time,
+    placeholders, SqliteStore,
 };
 use crate::{
     model::{search_key, Group, GroupId, GroupPatch, UserId},
@@ -19,7 +20,6 @@ const COLUMNS: &str = "g.id, g.group_name, g.group_description, g.group_avatar, 
     (SELECT json_group_array(user_id) FROM (SELECT gm.user_id FROM group_members gm \
       WHERE gm.group_id = g.id AND gm.is_admin = 1 ORDER BY gm.rowid)) AS admins";
 
-#[derive(sqlx::FromRow)]
 struct GroupRow {
     id: String,
     group_name: String,
@@ -34,6 +34,22 @@ struct GroupRow {
 }
 
 impl GroupRow {
+    /// Reads the columns of `COLUMNS`, in order.
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            group_name: row.get(1)?,
+            group_description: row.get(2)?,
+            group_avatar: row.get(3)?,
+            created_by: row.get(4)?,
+            is_active: row.get(5)?,
+            created_at: row.get(6)?,
+            updated_at: row.get(7)?,
+            members: row.get(8)?,
+            admins: row.get(9)?,
+        })
+    }
+
     fn into_group(self) -> StoreResult<Group> {
         Ok(Group {
             id: parse_column("groups.id", &self.id)?,
@@ -50,42 +66,54 @@ impl GroupRow {
     }
 }
 
-async fn load(conn: &mut SqliteConnection, id: GroupId) -> StoreResult<Option<Group>> {
+fn load(conn: &Connection, id: GroupId) -> StoreResult<Option<Group>> {
     let sql = format!("SELECT {COLUMNS} FROM groups g WHERE g.id = ?");
-    sqlx::query_as::<_, GroupRow>(&sql)
-        .bind(id.to_hex())
-        .fetch_optional(conn)
-        .await
-        .map_err(map_err)?
+    optional(conn, &sql, [id.to_hex()], GroupRow::read)?
         .map(GroupRow::into_group)
         .transpose()
 }
 
-async fn touch(conn: &mut SqliteConnection, id: GroupId, now: DateTime<Utc>) -> StoreResult<()> {
-    sqlx::query("UPDATE groups SET updated_at = ? WHERE id = ?")
-        .bind(to_iso(&now))
-        .bind(id.to_hex())
-        .execute(conn)
-        .await
-        .map_err(map_err)?;
+/// Where a sender stands towards a group (inside another operation's transaction).
+pub(crate) enum Standing {
+    NoGroup,
+    NotMember,
+    Member,
+}
+
+pub(crate) fn standing(conn: &Connection, id: GroupId, user: UserId) -> StoreResult<Standing> {
+    let member = optional(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2) \
+         FROM groups WHERE id = ?1 AND is_active = 1",
+        params![id.to_hex(), user.to_hex()],
+        |row| row.get::<_, bool>(0),
+    )?;
+    Ok(match member {
+        None => Standing::NoGroup,
+        Some(false) => Standing::NotMember,
+        Some(true) => Standing::Member,
+    })
+}
+
+fn touch(conn: &Connection, id: GroupId, now: DateTime<Utc>) -> StoreResult<()> {
+    execute(
+        conn,
+        "UPDATE groups SET updated_at = ? WHERE id = ?",
+        params![to_iso(&now), id.to_hex()],
+    )?;
     Ok(())
 }
 
-/// Loads the group after a change, records the change on the feed and commits.
-async fn finish(
-    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-    id: GroupId,
-    now: DateTime<Utc>,
-) -> StoreResult<Option<Group>> {
-    let group = load(&mut tx, id).await?;
+/// Loads the group after a change and records the change on the feed.
+fn finish(conn: &Connection, id: GroupId, now: DateTime<Utc>) -> StoreResult<Option<Group>> {
+    let group = load(conn, id)?;
     if let Some(group) = &group {
-        record(&mut tx, &Change::GroupChanged(group.clone()), now).await?;
+        record(conn, &Change::GroupChanged(group.clone()), now)?;
     }
-    tx.commit().await.map_err(map_err)?;
     Ok(group)
 }
 
-fn collect(rows: Vec<GroupRow>) -> StoreResult<Vec<Group>> {
+fn groups(rows: Vec<GroupRow>) -> StoreResult<Vec<Group>> {
     rows.into_iter().map(GroupRow::into_group).collect()
 }
 
@@ -104,40 +132,40 @@ fn like_escape(text: &str) -> String {
 #[async_trait]
 impl GroupStore for SqliteStore {
     async fn insert_group(&self, group: Group) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "INSERT INTO groups (id, group_name, group_name_lower, group_description, group_avatar, \
-             created_by, is_active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(group.id.to_hex())
-        .bind(&group.group_name)
-        .bind(search_key(&group.group_name))
-        .bind(&group.group_description)
-        .bind(&group.group_avatar)
-        .bind(group.created_by.to_hex())
-        .bind(group.is_active)
-        .bind(to_iso(&group.created_at))
-        .bind(to_iso(&group.updated_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        for member in &group.members {
-            sqlx::query("INSERT INTO group_members (group_id, user_id, is_admin) VALUES (?, ?, ?)")
-                .bind(group.id.to_hex())
-                .bind(member.to_hex())
-                .bind(group.is_admin(*member))
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
-        let at = group.created_at;
-        record(&mut tx, &Change::GroupChanged(group), at).await?;
-        tx.commit().await.map_err(map_err)
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "INSERT INTO groups (id, group_name, group_name_lower, group_description, \
+                     group_avatar, created_by, is_active, created_at, updated_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        group.id.to_hex(),
+                        group.group_name,
+                        search_key(&group.group_name),
+                        group.group_description,
+                        group.group_avatar,
+                        group.created_by.to_hex(),
+                        group.is_active,
+                        to_iso(&group.created_at),
+                        to_iso(&group.updated_at),
+                    ],
+                )?;
+                for member in &group.members {
+                    execute(
+                        conn,
+                        "INSERT INTO group_members (group_id, user_id, is_admin) VALUES (?, ?, ?)",
+                        params![group.id.to_hex(), member.to_hex(), group.is_admin(*member)],
+                    )?;
+                }
+                let at = group.created_at;
+                record(conn, &Change::GroupChanged(group), at)
+            })
+            .await
     }
 
     async fn find_group(&self, id: GroupId) -> StoreResult<Option<Group>> {
-        let mut conn = self.pool().acquire().await.map_err(map_err)?;
-        load(&mut conn, id).await
+        self.engine().read(move |conn| load(conn, id)).await
     }
 
     async fn update_group(
@@ -146,32 +174,34 @@ impl GroupStore for SqliteStore {
         patch: GroupPatch,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Group>> {
-        let mut tx = self.write().await?;
-        let updated = sqlx::query(
-            "UPDATE groups SET \
-               group_name = COALESCE(?1, group_name), \
-               group_name_lower = COALESCE(?2, group_name_lower), \
-               group_description = CASE WHEN ?3 THEN ?4 ELSE group_description END, \
-               group_avatar = CASE WHEN ?5 THEN ?6 ELSE group_avatar END, \
-               updated_at = ?7 \
-             WHERE id = ?8",
-        )
-        .bind(&patch.group_name)
-        .bind(patch.group_name.as_deref().map(search_key))
-        .bind(patch.group_description.is_some())
-        .bind(patch.group_description.flatten())
-        .bind(patch.group_avatar.is_some())
-        .bind(patch.group_avatar.flatten())
-        .bind(to_iso(&now))
-        .bind(id.to_hex())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        if updated == 0 {
-            return Ok(None);
-        }
-        finish(tx, id, now).await
+        self.engine()
+            .write(move |conn| {
+                let updated = execute(
+                    conn,
+                    "UPDATE groups SET \
+                       group_name = COALESCE(?1, group_name), \
+                       group_name_lower = COALESCE(?2, group_name_lower), \
+                       group_description = CASE WHEN ?3 THEN ?4 ELSE group_description END, \
+                       group_avatar = CASE WHEN ?5 THEN ?6 ELSE group_avatar END, \
+                       updated_at = ?7 \
+                     WHERE id = ?8",
+                    params![
+                        patch.group_name,
+                        patch.group_name.as_deref().map(search_key),
+                        patch.group_description.is_some(),
+                        patch.group_description.clone().flatten(),
+                        patch.group_avatar.is_some(),
+                        patch.group_avatar.clone().flatten(),
+                        to_iso(&now),
+                        id.to_hex(),
+                    ],
+                )?;
+                if updated == 0 {
+                    return Ok(None);
+                }
+                finish(conn, id, now)
+            })
+            .await
     }
 
     async fn set_group_admins(
@@ -180,26 +210,22 @@ impl GroupStore for SqliteStore {
         admins: &[UserId],
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Group>> {
-        let mut tx = self.write().await?;
-        let sql = format!(
-            "UPDATE group_members SET is_admin = (user_id IN ({})) WHERE group_id = ?",
-            placeholders(admins.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for admin in admins {
-            query = query.bind(admin.to_hex());
-        }
-        let touched = query
-            .bind(id.to_hex())
-            .execute(&mut *tx)
+        let mut values: Vec<String> = admins.iter().map(UserId::to_hex).collect();
+        values.push(id.to_hex());
+        self.engine()
+            .write(move |conn| {
+                let sql = format!(
+                    "UPDATE group_members SET is_admin = (user_id IN ({})) WHERE group_id = ?",
+                    placeholders(values.len() - 1)
+                );
+                let touched = execute(conn, &sql, params_from_iter(&values))?;
+                if touched == 0 {
+                    return Ok(None);
+                }
+                touch(conn, id, now)?;
+                finish(conn, id, now)
+            })
             .await
-            .map_err(map_err)?
-            .rows_affected();
-        if touched == 0 {
-            return Ok(None);
-        }
-        touch(&mut tx, id, now).await?;
-        finish(tx, id, now).await
     }
 
     async fn add_group_member(
@@ -208,23 +234,21 @@ impl GroupStore for SqliteStore {
         user: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Group>> {
-        let mut tx = self.write().await?;
-        let added = sqlx::query(
-            "INSERT OR IGNORE INTO group_members (group_id, user_id, is_admin) \
-             SELECT id, ?, 0 FROM groups WHERE id = ?",
-        )
-        .bind(user.to_hex())
-        .bind(id.to_hex())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        if added == 0 {
-            let group = load(&mut tx, id).await?;
-            return Ok(group);
-        }
-        touch(&mut tx, id, now).await?;
-        finish(tx, id, now).await
+        self.engine()
+            .write(move |conn| {
+                let added = execute(
+                    conn,
+                    "INSERT OR IGNORE INTO group_members (group_id, user_id, is_admin) \
+                     SELECT id, ?, 0 FROM groups WHERE id = ?",
+                    params![user.to_hex(), id.to_hex()],
+                )?;
+                if added == 0 {
+                    return load(conn, id);
+                }
+                touch(conn, id, now)?;
+                finish(conn, id, now)
+            })
+            .await
     }
 
     async fn remove_group_member(
@@ -233,27 +257,29 @@ impl GroupStore for SqliteStore {
         user: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<MemberRemoval> {
-        let mut tx = self.write().await?;
-        let Some(group) = load(&mut tx, id).await? else {
-            return Ok(MemberRemoval::NoGroup);
-        };
-        if !group.is_member(user) {
-            return Ok(MemberRemoval::NotMember);
-        }
-        if group.admins == [user] {
-            return Ok(MemberRemoval::LastAdmin);
-        }
-        sqlx::query("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
-            .bind(id.to_hex())
-            .bind(user.to_hex())
-            .execute(&mut *tx)
+        self.engine()
+            .write(move |conn| {
+                let Some(group) = load(conn, id)? else {
+                    return Ok(MemberRemoval::NoGroup);
+                };
+                if !group.is_member(user) {
+                    return Ok(MemberRemoval::NotMember);
+                }
+                if group.admins == [user] {
+                    return Ok(MemberRemoval::LastAdmin);
+                }
+                execute(
+                    conn,
+                    "DELETE FROM group_members WHERE group_id = ? AND user_id = ?",
+                    params![id.to_hex(), user.to_hex()],
+                )?;
+                touch(conn, id, now)?;
+                Ok(match finish(conn, id, now)? {
+                    Some(group) => MemberRemoval::Removed(group),
+                    None => MemberRemoval::NoGroup,
+                })
+            })
             .await
-            .map_err(map_err)?;
-        touch(&mut tx, id, now).await?;
-        Ok(match finish(tx, id, now).await? {
-            Some(group) => MemberRemoval::Removed(group),
-            None => MemberRemoval::NoGroup,
-        })
     }
 
     async fn deactivate_group(
@@ -261,58 +287,63 @@ impl GroupStore for SqliteStore {
         id: GroupId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Group>> {
-        let mut tx = self.write().await?;
-        let changed = sqlx::query(
-            "UPDATE groups SET is_active = 0, updated_at = ? WHERE id = ? AND is_active = 1",
-        )
-        .bind(to_iso(&now))
-        .bind(id.to_hex())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        if changed == 0 {
-            return load(&mut tx, id).await;
-        }
-        finish(tx, id, now).await
+        self.engine()
+            .write(move |conn| {
+                let changed = execute(
+                    conn,
+                    "UPDATE groups SET is_active = 0, updated_at = ? WHERE id = ? AND is_active = 1",
+                    params![to_iso(&now), id.to_hex()],
+                )?;
+                if changed == 0 {
+                    return load(conn, id);
+                }
+                finish(conn, id, now)
+            })
+            .await
     }
 
     async fn groups_of_user(&self, user: UserId) -> StoreResult<Vec<Group>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM groups g JOIN group_members mine ON mine.group_id = g.id \
-             WHERE mine.user_id = ? AND g.is_active = 1 ORDER BY g.created_at DESC, g.id DESC"
-        );
-        let rows = sqlx::query_as::<_, GroupRow>(&sql)
-            .bind(user.to_hex())
-            .fetch_all(self.pool())
+        self.engine()
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM groups g JOIN group_members mine ON mine.group_id = g.id \
+                     WHERE mine.user_id = ? AND g.is_active = 1 ORDER BY g.created_at DESC, g.id DESC"
+                );
+                groups(all(conn, &sql, [user.to_hex()], GroupRow::read)?)
+            })
             .await
-            .map_err(map_err)?;
-        collect(rows)
     }
 
     async fn count_groups_of_user(&self, user: UserId) -> StoreResult<u64> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM group_members mine JOIN groups g ON g.id = mine.group_id \
-             WHERE mine.user_id = ? AND g.is_active = 1",
-        )
-        .bind(user.to_hex())
-        .fetch_one(self.pool())
-        .await
-        .map_err(map_err)?;
-        Ok(u64::try_from(count).unwrap_or(0))
+        self.engine()
+            .read(move |conn| {
+                one(
+                    conn,
+                    "SELECT COUNT(*) FROM group_members mine JOIN groups g ON g.id = mine.group_id \
+                     WHERE mine.user_id = ? AND g.is_active = 1",
+                    [user.to_hex()],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map(count)
+            })
+            .await
     }
 
     async fn search_groups(&self, needle: &str, limit: u32) -> StoreResult<Vec<Group>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM groups g WHERE g.is_active = 1 \
-             AND g.group_name_lower LIKE ? ESCAPE '\\' ORDER BY g.group_name_lower LIMIT ?"
-        );
-        let rows = sqlx::query_as::<_, GroupRow>(&sql)
-            .bind(format!("%{}%", like_escape(needle)))
-            .bind(i64::from(limit))
-            .fetch_all(self.pool())
+        let pattern = format!("%{}%", like_escape(needle));
+        self.engine()
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM groups g WHERE g.is_active = 1 \
+                     AND g.group_name_lower LIKE ? ESCAPE '\\' ORDER BY g.group_name_lower LIMIT ?"
+                );
+                groups(all(
+                    conn,
+                    &sql,
+                    params![pattern, i64::from(limit)],
+                    GroupRow::read,
+                )?)
+            })
             .await
-            .map_err(map_err)?;
-        collect(rows)
     }
 }

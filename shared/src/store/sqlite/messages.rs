@@ -1,13 +1,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
+use rusqlite::{params, params_from_iter, types::Value, Connection, Row};
 
 use super::{
-    feed::record, map_err, parse_column, parse_id_list, parse_time, placeholders, SqliteStore,
+    all, count, execute, feed::record, groups, one, optional, parse_column, parse_id_list,
+    parse_time, placeholders, rate_limits, users, SqliteStore,
 };
 use crate::{
     model::{ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Room, UserId},
-    store::{Change, MessageStore, RoomSummary, StoreError, StoreResult},
+    store::{Change, MessageStore, RoomSummary, SendOutcome, SendRequest, StoreError, StoreResult},
     time::to_iso,
 };
 
@@ -50,7 +51,6 @@ fn rank(status: MessageStatus) -> i64 {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct MessageRow {
     id: String,
     message_id: String,
@@ -69,6 +69,26 @@ struct MessageRow {
 }
 
 impl MessageRow {
+    /// Reads the columns of `COLUMNS`, in order.
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            message_id: row.get(1)?,
+            chat_room_id: row.get(2)?,
+            chat_type: row.get(3)?,
+            sender: row.get(4)?,
+            receiver: row.get(5)?,
+            group_id: row.get(6)?,
+            message: row.get(7)?,
+            attachment: row.get(8)?,
+            status: row.get(9)?,
+            client_message_id: row.get(10)?,
+            created_at: row.get(11)?,
+            updated_at: row.get(12)?,
+            read_by: row.get(13)?,
+        })
+    }
+
     fn into_message(self) -> StoreResult<Message> {
         let chat_type = match self.chat_type.as_str() {
             "PRIVATE" => ChatType::Private,
@@ -101,91 +121,134 @@ impl MessageRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct RoomRow {
-    #[sqlx(flatten)]
-    message: MessageRow,
-    unread: i64,
+/// A room summary row: the columns of `COLUMNS`, then the unread count.
+fn read_summary(row: &Row<'_>) -> rusqlite::Result<(MessageRow, i64)> {
+    Ok((MessageRow::read(row)?, row.get(14)?))
 }
 
-impl RoomRow {
-    fn into_summary(self) -> StoreResult<RoomSummary> {
-        let latest = self.message.into_message()?;
-        Ok(RoomSummary {
-            chat_room_id: latest.chat_room_id,
-            latest,
-            unread: u64::try_from(self.unread).unwrap_or(0),
+fn summaries(rows: Vec<(MessageRow, i64)>) -> StoreResult<Vec<RoomSummary>> {
+    rows.into_iter()
+        .map(|(row, unread)| {
+            let latest = row.into_message()?;
+            Ok(RoomSummary {
+                chat_room_id: latest.chat_room_id,
+                latest,
+                unread: count(unread),
+            })
         })
-    }
+        .collect()
 }
 
-async fn load(conn: &mut SqliteConnection, id: &str) -> StoreResult<Option<Message>> {
+fn load(conn: &Connection, id: &str) -> StoreResult<Option<Message>> {
     let sql = format!("SELECT {COLUMNS} FROM messages m WHERE m.id = ?");
-    sqlx::query_as::<_, MessageRow>(&sql)
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-        .map_err(map_err)?
+    optional(conn, &sql, [id], MessageRow::read)?
         .map(MessageRow::into_message)
         .transpose()
 }
 
-fn collect(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
+fn messages(rows: Vec<MessageRow>) -> StoreResult<Vec<Message>> {
     rows.into_iter().map(MessageRow::into_message).collect()
 }
 
-impl SqliteStore {
-    async fn find_message_where(
-        &self,
-        clause: &str,
-        values: &[String],
-    ) -> StoreResult<Option<Message>> {
-        let sql = format!("SELECT {COLUMNS} FROM messages m WHERE {clause}");
-        let mut query = sqlx::query_as::<_, MessageRow>(&sql);
-        for value in values {
-            query = query.bind(value);
+fn find_by_client_id(
+    conn: &Connection,
+    sender: UserId,
+    client_message_id: &str,
+) -> StoreResult<Option<Message>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM messages m WHERE m.sender = ? AND m.client_message_id = ?");
+    optional(
+        conn,
+        &sql,
+        params![sender.to_hex(), client_message_id],
+        MessageRow::read,
+    )?
+    .map(MessageRow::into_message)
+    .transpose()
+}
+
+/// Stores a message and its feed event inside the caller's transaction.
+fn insert(conn: &Connection, message: &Message) -> StoreResult<()> {
+    execute(
+        conn,
+        "INSERT INTO messages (id, message_id, chat_room_id, chat_type, sender, receiver, \
+         group_id, message, attachment, status, client_message_id, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            message.id.to_hex(),
+            message.message_id,
+            message.chat_room_id.to_string(),
+            message.chat_type.as_str(),
+            message.sender.to_hex(),
+            message.receiver.map(|id| id.to_hex()),
+            message.group_id.map(|id| id.to_hex()),
+            message.message,
+            message.attachment,
+            message.status.as_str(),
+            message.client_message_id,
+            to_iso(&message.created_at),
+            to_iso(&message.updated_at),
+        ],
+    )?;
+    record(
+        conn,
+        &Change::MessageCreated(message.clone()),
+        message.created_at,
+    )
+}
+
+/// `send_message` as one operation of the writer.
+fn send(conn: &Connection, request: SendRequest) -> StoreResult<SendOutcome> {
+    let SendRequest {
+        message,
+        rate_limit,
+    } = request;
+    if let Some(client_id) = &message.client_message_id {
+        if let Some(sent) = find_by_client_id(conn, message.sender, client_id)? {
+            return Ok(SendOutcome::Repeated(sent));
         }
-        query
-            .fetch_optional(self.pool())
-            .await
-            .map_err(map_err)?
-            .map(MessageRow::into_message)
-            .transpose()
     }
+    let hits = rate_limits::hit(conn, &rate_limit.key, rate_limit.expires_at, rate_limit.now)?;
+    if hits > rate_limit.max {
+        return Ok(SendOutcome::RateLimited);
+    }
+    if let Some(receiver) = message.receiver {
+        if !users::exists(conn, receiver)? {
+            return Ok(SendOutcome::ReceiverMissing);
+        }
+    }
+    if let Some(group_id) = message.group_id {
+        match groups::standing(conn, group_id, message.sender)? {
+            groups::Standing::NoGroup => return Ok(SendOutcome::GroupMissing),
+            groups::Standing::NotMember => return Ok(SendOutcome::NotAMember),
+            groups::Standing::Member => {}
+        }
+    }
+    insert(conn, &message)?;
+    Ok(SendOutcome::Created(message))
 }
 
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn insert_message(&self, message: Message) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "INSERT INTO messages (id, message_id, chat_room_id, chat_type, sender, receiver, \
-             group_id, message, attachment, status, client_message_id, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(message.id.to_hex())
-        .bind(&message.message_id)
-        .bind(message.chat_room_id.to_string())
-        .bind(message.chat_type.as_str())
-        .bind(message.sender.to_hex())
-        .bind(message.receiver.map(|id| id.to_hex()))
-        .bind(message.group_id.map(|id| id.to_hex()))
-        .bind(&message.message)
-        .bind(&message.attachment)
-        .bind(message.status.as_str())
-        .bind(&message.client_message_id)
-        .bind(to_iso(&message.created_at))
-        .bind(to_iso(&message.updated_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let at = message.created_at;
-        record(&mut tx, &Change::MessageCreated(message), at).await?;
-        tx.commit().await.map_err(map_err)
+        self.engine()
+            .write(move |conn| insert(conn, &message))
+            .await
+    }
+
+    async fn send_message(&self, request: SendRequest) -> StoreResult<SendOutcome> {
+        self.engine().write(move |conn| send(conn, request)).await
     }
 
     async fn find_message(&self, message_id: &str) -> StoreResult<Option<Message>> {
-        self.find_message_where("m.message_id = ?", &[message_id.to_owned()])
+        let message_id = message_id.to_owned();
+        self.engine()
+            .read(move |conn| {
+                let sql = format!("SELECT {COLUMNS} FROM messages m WHERE m.message_id = ?");
+                optional(conn, &sql, [message_id], MessageRow::read)?
+                    .map(MessageRow::into_message)
+                    .transpose()
+            })
             .await
     }
 
@@ -194,11 +257,10 @@ impl MessageStore for SqliteStore {
         sender: UserId,
         client_message_id: &str,
     ) -> StoreResult<Option<Message>> {
-        self.find_message_where(
-            "m.sender = ? AND m.client_message_id = ?",
-            &[sender.to_hex(), client_message_id.to_owned()],
-        )
-        .await
+        let client_message_id = client_message_id.to_owned();
+        self.engine()
+            .read(move |conn| find_by_client_id(conn, sender, &client_message_id))
+            .await
     }
 
     async fn advance_message(
@@ -208,51 +270,42 @@ impl MessageStore for SqliteStore {
         reader: Option<UserId>,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Message>> {
-        let mut tx = self.write().await?;
-        let sql = format!(
-            "UPDATE messages SET status = ?, updated_at = ? WHERE id = ? AND {STATUS_RANK} < ?"
-        );
-        let mut changed = sqlx::query(&sql)
-            .bind(status.as_str())
-            .bind(to_iso(&now))
-            .bind(id.to_hex())
-            .bind(rank(status))
-            .execute(&mut *tx)
+        self.engine()
+            .write(move |conn| {
+                let sql = format!(
+                    "UPDATE messages SET status = ?, updated_at = ? WHERE id = ? AND {STATUS_RANK} < ?"
+                );
+                let mut changed = execute(
+                    conn,
+                    &sql,
+                    params![status.as_str(), to_iso(&now), id.to_hex(), rank(status)],
+                )? > 0;
+                if let Some(reader) = reader {
+                    let added = execute(
+                        conn,
+                        "INSERT OR IGNORE INTO message_reads (message_id, user_id) \
+                         SELECT id, ? FROM messages WHERE id = ?",
+                        params![reader.to_hex(), id.to_hex()],
+                    )? > 0;
+                    if added && !changed {
+                        execute(
+                            conn,
+                            "UPDATE messages SET updated_at = ? WHERE id = ?",
+                            params![to_iso(&now), id.to_hex()],
+                        )?;
+                    }
+                    changed |= added;
+                }
+                if !changed {
+                    return Ok(None);
+                }
+                let message = load(conn, &id.to_hex())?;
+                if let Some(message) = &message {
+                    record(conn, &Change::MessageUpdated(message.clone()), now)?;
+                }
+                Ok(message)
+            })
             .await
-            .map_err(map_err)?
-            .rows_affected()
-            > 0;
-        if let Some(reader) = reader {
-            let added = sqlx::query(
-                "INSERT OR IGNORE INTO message_reads (message_id, user_id) \
-                 SELECT id, ? FROM messages WHERE id = ?",
-            )
-            .bind(reader.to_hex())
-            .bind(id.to_hex())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .rows_affected()
-                > 0;
-            if added && !changed {
-                sqlx::query("UPDATE messages SET updated_at = ? WHERE id = ?")
-                    .bind(to_iso(&now))
-                    .bind(id.to_hex())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            }
-            changed |= added;
-        }
-        if !changed {
-            return Ok(None);
-        }
-        let message = load(&mut tx, &id.to_hex()).await?;
-        if let Some(message) = &message {
-            record(&mut tx, &Change::MessageUpdated(message.clone()), now).await?;
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(message)
     }
 
     async fn advance_conversation(
@@ -262,27 +315,32 @@ impl MessageStore for SqliteStore {
         status: MessageStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let mut tx = self.write().await?;
-        let sql = format!(
-            "UPDATE messages SET status = ?, updated_at = ? WHERE chat_type = 'PRIVATE' \
-             AND sender = ? AND receiver = ? AND {STATUS_RANK} < ? RETURNING id"
-        );
-        let ids: Vec<String> = sqlx::query_scalar(&sql)
-            .bind(status.as_str())
-            .bind(to_iso(&now))
-            .bind(sender.to_hex())
-            .bind(receiver.to_hex())
-            .bind(rank(status))
-            .fetch_all(&mut *tx)
+        self.engine()
+            .write(move |conn| {
+                let sql = format!(
+                    "UPDATE messages SET status = ?, updated_at = ? WHERE chat_type = 'PRIVATE' \
+                     AND sender = ? AND receiver = ? AND {STATUS_RANK} < ? RETURNING id"
+                );
+                let ids = all(
+                    conn,
+                    &sql,
+                    params![
+                        status.as_str(),
+                        to_iso(&now),
+                        sender.to_hex(),
+                        receiver.to_hex(),
+                        rank(status)
+                    ],
+                    |row| row.get::<_, String>(0),
+                )?;
+                for id in &ids {
+                    if let Some(message) = load(conn, id)? {
+                        record(conn, &Change::MessageUpdated(message), now)?;
+                    }
+                }
+                Ok(ids.len() as u64)
+            })
             .await
-            .map_err(map_err)?;
-        for id in &ids {
-            if let Some(message) = load(&mut tx, id).await? {
-                record(&mut tx, &Change::MessageUpdated(message), now).await?;
-            }
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(ids.len() as u64)
     }
 
     async fn room_messages(
@@ -292,57 +350,66 @@ impl MessageStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
         let chat_room_id = room.to_string();
-        let base = format!("SELECT {COLUMNS} FROM messages m WHERE m.chat_room_id = ?");
-        let newest_first = "ORDER BY m.created_at DESC, m.id DESC LIMIT ?";
-        let rows = match window {
-            HistoryWindow::Page { offset } => {
-                sqlx::query_as::<_, MessageRow>(&room_page_sql())
-                    .bind(&chat_room_id)
-                    .bind(i64::from(limit))
-                    .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-                    .fetch_all(self.pool())
-                    .await
-            }
-            HistoryWindow::Before(cursor) => {
-                let sql = format!(
-                    "{base} AND (m.created_at < ? OR (m.created_at = ? AND m.id < ?)) {newest_first}"
-                );
-                let at = to_iso(&cursor.created_at);
-                sqlx::query_as::<_, MessageRow>(&sql)
-                    .bind(&chat_room_id)
-                    .bind(&at)
-                    .bind(&at)
-                    .bind(cursor.id.to_hex())
-                    .bind(i64::from(limit))
-                    .fetch_all(self.pool())
-                    .await
-            }
-            HistoryWindow::After(cursor) => {
-                let sql = format!(
-                    "{base} AND (m.created_at > ? OR (m.created_at = ? AND m.id > ?)) \
-                     ORDER BY m.created_at ASC, m.id ASC LIMIT ?"
-                );
-                let at = to_iso(&cursor.created_at);
-                sqlx::query_as::<_, MessageRow>(&sql)
-                    .bind(&chat_room_id)
-                    .bind(&at)
-                    .bind(&at)
-                    .bind(cursor.id.to_hex())
-                    .bind(i64::from(limit))
-                    .fetch_all(self.pool())
-                    .await
-            }
-        };
-        collect(rows.map_err(map_err)?)
+        self.engine()
+            .read(move |conn| {
+                let base = format!("SELECT {COLUMNS} FROM messages m WHERE m.chat_room_id = ?");
+                let newest_first = "ORDER BY m.created_at DESC, m.id DESC LIMIT ?";
+                let rows = match window {
+                    HistoryWindow::Page { offset } => all(
+                        conn,
+                        &room_page_sql(),
+                        params![
+                            chat_room_id,
+                            i64::from(limit),
+                            i64::try_from(offset).unwrap_or(i64::MAX)
+                        ],
+                        MessageRow::read,
+                    )?,
+                    HistoryWindow::Before(cursor) => {
+                        let sql = format!(
+                            "{base} AND (m.created_at < ? OR (m.created_at = ? AND m.id < ?)) \
+                             {newest_first}"
+                        );
+                        let at = to_iso(&cursor.created_at);
+                        all(
+                            conn,
+                            &sql,
+                            params![chat_room_id, at, at, cursor.id.to_hex(), i64::from(limit)],
+                            MessageRow::read,
+                        )?
+                    }
+                    HistoryWindow::After(cursor) => {
+                        let sql = format!(
+                            "{base} AND (m.created_at > ? OR (m.created_at = ? AND m.id > ?)) \
+                             ORDER BY m.created_at ASC, m.id ASC LIMIT ?"
+                        );
+                        let at = to_iso(&cursor.created_at);
+                        all(
+                            conn,
+                            &sql,
+                            params![chat_room_id, at, at, cursor.id.to_hex(), i64::from(limit)],
+                            MessageRow::read,
+                        )?
+                    }
+                };
+                messages(rows)
+            })
+            .await
     }
 
     async fn count_room_messages(&self, room: &Room) -> StoreResult<u64> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE chat_room_id = ?")
-            .bind(room.to_string())
-            .fetch_one(self.pool())
+        let chat_room_id = room.to_string();
+        self.engine()
+            .read(move |conn| {
+                one(
+                    conn,
+                    "SELECT COUNT(*) FROM messages WHERE chat_room_id = ?",
+                    [chat_room_id],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map(count)
+            })
             .await
-            .map_err(map_err)?;
-        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     async fn undelivered_messages(
@@ -350,73 +417,84 @@ impl MessageStore for SqliteStore {
         sender: UserId,
         receiver: UserId,
     ) -> StoreResult<Vec<Message>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM messages m WHERE m.chat_type = 'PRIVATE' AND m.sender = ? \
-             AND m.receiver = ? AND m.status = 'SENT' ORDER BY m.created_at ASC, m.id ASC"
-        );
-        let rows = sqlx::query_as::<_, MessageRow>(&sql)
-            .bind(sender.to_hex())
-            .bind(receiver.to_hex())
-            .fetch_all(self.pool())
+        self.engine()
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM messages m WHERE m.chat_type = 'PRIVATE' \
+                     AND m.sender = ? AND m.receiver = ? AND m.status = 'SENT' \
+                     ORDER BY m.created_at ASC, m.id ASC"
+                );
+                messages(all(
+                    conn,
+                    &sql,
+                    params![sender.to_hex(), receiver.to_hex()],
+                    MessageRow::read,
+                )?)
+            })
             .await
-            .map_err(map_err)?;
-        collect(rows)
     }
 
     async fn contacts_of(&self, user: UserId) -> StoreResult<Vec<UserId>> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT receiver FROM messages WHERE chat_type = 'PRIVATE' AND sender = ?1 \
-             UNION SELECT sender FROM messages WHERE chat_type = 'PRIVATE' AND receiver = ?1 \
-             UNION SELECT other.user_id FROM group_members mine \
-               JOIN groups g ON g.id = mine.group_id AND g.is_active = 1 \
-               JOIN group_members other ON other.group_id = mine.group_id \
-               WHERE mine.user_id = ?1 AND other.user_id <> ?1",
-        )
-        .bind(user.to_hex())
-        .fetch_all(self.pool())
-        .await
-        .map_err(map_err)?;
+        let ids = self
+            .engine()
+            .read(move |conn| {
+                all(
+                    conn,
+                    "SELECT receiver FROM messages WHERE chat_type = 'PRIVATE' AND sender = ?1 \
+                     UNION SELECT sender FROM messages WHERE chat_type = 'PRIVATE' \
+                       AND receiver = ?1 \
+                     UNION SELECT other.user_id FROM group_members mine \
+                       JOIN groups g ON g.id = mine.group_id AND g.is_active = 1 \
+                       JOIN group_members other ON other.group_id = mine.group_id \
+                       WHERE mine.user_id = ?1 AND other.user_id <> ?1",
+                    [user.to_hex()],
+                    |row| row.get::<_, String>(0),
+                )
+            })
+            .await?;
         ids.iter()
             .map(|id| parse_column("contacts.user_id", id))
             .collect()
     }
 
     async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
-        let sql = private_rooms_sql();
-        let rows = sqlx::query_as::<_, RoomRow>(&sql)
-            .bind(user.to_hex())
-            .fetch_all(self.pool())
+        self.engine()
+            .read(move |conn| {
+                summaries(all(
+                    conn,
+                    &private_rooms_sql(),
+                    [user.to_hex()],
+                    read_summary,
+                )?)
+            })
             .await
-            .map_err(map_err)?;
-        rows.into_iter().map(RoomRow::into_summary).collect()
     }
 
     async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>> {
         if groups.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "WITH latest AS ( \
-               SELECT id, ROW_NUMBER() OVER (PARTITION BY group_id \
-                                             ORDER BY created_at DESC, id DESC) AS rn \
-               FROM messages WHERE group_id IN ({groups})) \
-             SELECT {COLUMNS}, (SELECT COUNT(*) FROM messages u WHERE u.group_id = m.group_id \
-                                AND u.sender <> ? AND NOT EXISTS (SELECT 1 FROM message_reads r \
-                                WHERE r.message_id = u.id AND r.user_id = ?)) AS unread \
-             FROM latest JOIN messages m ON m.id = latest.id WHERE latest.rn = 1 \
-             ORDER BY m.created_at DESC, m.id DESC",
-            groups = placeholders(groups.len())
-        );
-        let mut query = sqlx::query_as::<_, RoomRow>(&sql);
-        for group in groups {
-            query = query.bind(group.to_hex());
-        }
-        let rows = query
-            .bind(user.to_hex())
-            .bind(user.to_hex())
-            .fetch_all(self.pool())
+        let mut values: Vec<Value> = groups.iter().map(|g| Value::Text(g.to_hex())).collect();
+        values.push(Value::Text(user.to_hex()));
+        values.push(Value::Text(user.to_hex()));
+        let group_count = groups.len();
+        self.engine()
+            .read(move |conn| {
+                let sql = format!(
+                    "WITH latest AS ( \
+                       SELECT id, ROW_NUMBER() OVER (PARTITION BY group_id \
+                                                     ORDER BY created_at DESC, id DESC) AS rn \
+                       FROM messages WHERE group_id IN ({groups})) \
+                     SELECT {COLUMNS}, (SELECT COUNT(*) FROM messages u \
+                                        WHERE u.group_id = m.group_id AND u.sender <> ? \
+                                        AND NOT EXISTS (SELECT 1 FROM message_reads r \
+                                        WHERE r.message_id = u.id AND r.user_id = ?)) AS unread \
+                     FROM latest JOIN messages m ON m.id = latest.id WHERE latest.rn = 1 \
+                     ORDER BY m.created_at DESC, m.id DESC",
+                    groups = placeholders(group_count)
+                );
+                summaries(all(conn, &sql, params_from_iter(values), read_summary)?)
+            })
             .await
-            .map_err(map_err)?;
-        rows.into_iter().map(RoomRow::into_summary).collect()
     }
 }

@@ -1,18 +1,17 @@
 //! The embedded adapter: one SQLite file in WAL mode, shared by every local process (each function
-//! that `cargo lambda watch` spawns, and the realtime node). Writes are single statements, so they
-//! never hold a lock across an await; `busy_timeout` absorbs contention between processes.
+//! that `cargo lambda watch` spawns, and the realtime node). Statements run on rusqlite
+//! connections owned by the engine (`engine.rs`): writes as whole operations on one writer thread
+//! with group commit, reads on reader connections; `busy_timeout` orders writers across processes.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr};
 
 use async_trait::async_trait;
-use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    SqlitePool,
-};
+use rusqlite::{Connection, OptionalExtension, Params, Row};
 
 use super::{Storage, StoreError, StoreResult};
 
 mod diagnostics;
+mod engine;
 mod feed;
 mod groups;
 mod messages;
@@ -21,14 +20,15 @@ mod realtime;
 mod sessions;
 mod users;
 
+pub(crate) use engine::map_err;
+use engine::Engine;
 pub use users::SEARCH_USERS_WHERE;
 
 const SCHEMA: &str = include_str!("schema.sql");
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    writer: SqlitePool,
+    engine: Engine,
 }
 
 impl SqliteStore {
@@ -38,86 +38,59 @@ impl SqliteStore {
                 StoreError::Unavailable(format!("cannot create {}: {err}", dir.display()))
             })?;
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(15))
-            .connect_with(options.clone())
+        let owned = path.to_owned();
+        tokio::task::spawn_blocking(move || prepare(&owned))
             .await
-            .map_err(map_err)?;
-        // SQLite runs one writer at a time. Writers of this process queue for one connection
-        // (in order, without sleeping) instead of contending for the file lock, whose busy handler
-        // backs off in sleeps of up to 100 ms; `busy_timeout` still orders writers across processes.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(15))
-            .connect_with(options)
-            .await
-            .map_err(map_err)?;
-        let schema = format!("BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;");
-        sqlx::raw_sql(&schema)
-            .execute(&pool)
-            .await
-            .map_err(map_err)?;
-        let store = Self { pool, writer };
-        store.migrate().await?;
-        store.prune_feed().await?;
-        Ok(store)
+            .map_err(|err| StoreError::Backend(format!("schema set-up did not finish: {err}")))??;
+        Ok(Self {
+            engine: Engine::start(path)?,
+        })
     }
 
-    /// Columns added after a database file may have been created (`CREATE TABLE IF NOT EXISTS`
-    /// leaves an existing table as it is): added when missing, idempotently.
-    async fn migrate(&self) -> StoreResult<()> {
-        const ADDED: &[(&str, &str, &str)] = &[
-            ("sessions", "previous_token_hash", "TEXT"),
-            ("sessions", "rotated_at", "TEXT"),
-            ("ws_connections", "session_id", "TEXT"),
-        ];
-        for (table, column, kind) in ADDED {
-            let columns: Vec<String> =
-                sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{table}')"))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(map_err)?;
-            if !columns.iter().any(|name| name == column) {
-                let added = sqlx::query(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))
-                    .execute(&self.writer)
-                    .await;
-                // Another process may have added it meanwhile.
-                if let Err(err) = added {
-                    if !err.to_string().contains("duplicate column") {
-                        return Err(map_err(err));
-                    }
+    /// The engine every operation goes through.
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+/// Schema, added columns and feed pruning, on a connection of its own before the engine starts.
+fn prepare(path: &Path) -> StoreResult<()> {
+    let conn = engine::connect(path)?;
+    conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;"))
+        .map_err(map_err)?;
+    migrate(&conn)?;
+    feed::prune(&conn)
+}
+
+/// Columns added after a database file may have been created (`CREATE TABLE IF NOT EXISTS`
+/// leaves an existing table as it is): added when missing, idempotently.
+fn migrate(conn: &Connection) -> StoreResult<()> {
+    const ADDED: &[(&str, &str, &str)] = &[
+        ("sessions", "previous_token_hash", "TEXT"),
+        ("sessions", "rotated_at", "TEXT"),
+        ("ws_connections", "session_id", "TEXT"),
+    ];
+    for (table, column, kind) in ADDED {
+        let columns = all(
+            conn,
+            &format!("SELECT name FROM pragma_table_info('{table}')"),
+            [],
+            |row| row.get::<_, String>(0),
+        )?;
+        if !columns.iter().any(|name| name == column) {
+            let added = conn.execute(
+                &format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"),
+                [],
+            );
+            // Another process may have added it meanwhile.
+            if let Err(err) = added {
+                if !err.to_string().contains("duplicate column") {
+                    return Err(map_err(err));
                 }
             }
         }
-        Ok(())
     }
-
-    /// A write transaction that takes the write lock up front, so it never fails half-way on a
-    /// lock upgrade; `busy_timeout` makes other processes wait their turn.
-    pub(crate) async fn write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)
-    }
-
-    /// Connections for reads (WAL: readers never wait for the writer).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// The one connection this process writes through (see `open`).
-    pub(crate) fn writer(&self) -> &SqlitePool {
-        &self.writer
-    }
+    Ok(())
 }
 
 #[async_trait]
@@ -127,40 +100,55 @@ impl Storage for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
+        self.engine
+            .read(|conn| one(conn, "SELECT 1", [], |row| row.get::<_, i64>(0)).map(|_| ()))
             .await
-            .map(|_| ())
-            .map_err(map_err)
     }
 }
 
-/// Maps a driver error onto the port's errors; unique violations name the API field.
-pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
-    match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            let message = db.message();
-            let field = if message.contains("users.username") {
-                "username"
-            } else if message.contains("users.email") {
-                "email"
-            } else if message.contains("messages.client_message_id") {
-                "clientMessageId"
-            } else if message.contains("groups.group_name") {
-                "groupName"
-            } else {
-                "value"
-            };
-            StoreError::Duplicate { field }
-        }
-        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("5" | "6" | "517")) => {
-            StoreError::Unavailable(err.to_string())
-        }
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-            StoreError::Unavailable(err.to_string())
-        }
-        _ => StoreError::Backend(err.to_string()),
-    }
+/// Every row of a query, each mapped by `map`.
+pub(crate) fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql).map_err(map_err)?;
+    let rows = statement.query_map(params, map).map_err(map_err)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
+}
+
+/// The first row of a query, if any.
+pub(crate) fn optional<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Option<T>> {
+    let mut statement = conn.prepare_cached(sql).map_err(map_err)?;
+    statement.query_row(params, map).optional().map_err(map_err)
+}
+
+/// The one row a query always has (an aggregate).
+pub(crate) fn one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<T> {
+    let mut statement = conn.prepare_cached(sql).map_err(map_err)?;
+    statement.query_row(params, map).map_err(map_err)
+}
+
+/// Runs a statement; the number of rows it changed.
+pub(crate) fn execute(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<usize> {
+    let mut statement = conn.prepare_cached(sql).map_err(map_err)?;
+    statement.execute(params).map_err(map_err)
+}
+
+/// A count column as an unsigned number.
+pub(crate) fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
 }
 
 /// Parses a stored column back into its type; a bad value means a corrupt row, not bad input.

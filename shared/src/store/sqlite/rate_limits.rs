@@ -1,11 +1,35 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
 
-use super::{map_err, SqliteStore};
+use super::{count, execute, one, SqliteStore};
 use crate::{
     store::{RateLimitStore, StoreResult},
     time::to_iso,
 };
+
+/// Counts one hit on `key` inside the caller's transaction (sweeping expired windows first);
+/// the count so far.
+pub(crate) fn hit(
+    conn: &Connection,
+    key: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    execute(
+        conn,
+        "DELETE FROM rate_limits WHERE expires_at <= ?",
+        [to_iso(&now)],
+    )?;
+    one(
+        conn,
+        "INSERT INTO rate_limits (key, count, expires_at) VALUES (?, 1, ?) \
+         ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING count",
+        params![key, to_iso(&expires_at)],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(count)
+}
 
 #[async_trait]
 impl RateLimitStore for SqliteStore {
@@ -15,23 +39,9 @@ impl RateLimitStore for SqliteStore {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        // One write transaction: sweep the expired windows, count this hit.
-        let mut tx = self.write().await?;
-        sqlx::query("DELETE FROM rate_limits WHERE expires_at <= ?")
-            .bind(to_iso(&now))
-            .execute(&mut *tx)
+        let key = key.to_owned();
+        self.engine()
+            .write(move |conn| hit(conn, &key, expires_at, now))
             .await
-            .map_err(map_err)?;
-        let count: i64 = sqlx::query_scalar(
-            "INSERT INTO rate_limits (key, count, expires_at) VALUES (?, 1, ?) \
-             ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING count",
-        )
-        .bind(key)
-        .bind(to_iso(&expires_at))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(u64::try_from(count).unwrap_or(0))
     }
 }

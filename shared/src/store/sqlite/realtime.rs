@@ -1,7 +1,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rusqlite::{params, params_from_iter, types::Value};
 
-use super::{feed::record, map_err, parse_column, parse_time, placeholders, SqliteStore};
+use super::{
+    all, count, execute, feed::record, one, optional, parse_column, parse_time, placeholders,
+    SqliteStore,
+};
 use crate::{
     model::{SessionId, UserId},
     store::{Change, PresenceChange, RealtimeStore, SavedPosition, Signal, StoreResult},
@@ -27,28 +31,38 @@ impl RealtimeStore for SqliteStore {
         user: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT OR REPLACE INTO connections (socket_id, node_id, user_id, connected_at, \
-             heartbeat_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(socket_id)
-        .bind(node_id)
-        .bind(user.to_hex())
-        .bind(to_iso(&now))
-        .bind(to_iso(&now))
-        .execute(self.writer())
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        let (socket_id, node_id) = (socket_id.to_owned(), node_id.to_owned());
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "INSERT OR REPLACE INTO connections (socket_id, node_id, user_id, \
+                     connected_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)",
+                    params![
+                        socket_id,
+                        node_id,
+                        user.to_hex(),
+                        to_iso(&now),
+                        to_iso(&now)
+                    ],
+                )
+                .map(|_| ())
+            })
+            .await
     }
 
     async fn remove_connection(&self, socket_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM connections WHERE socket_id = ?")
-            .bind(socket_id)
-            .execute(self.writer())
+        let socket_id = socket_id.to_owned();
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "DELETE FROM connections WHERE socket_id = ?",
+                    [socket_id],
+                )
+                .map(|_| ())
+            })
             .await
-            .map_err(map_err)?;
-        Ok(())
     }
 
     async fn count_live_connections(
@@ -56,77 +70,87 @@ impl RealtimeStore for SqliteStore {
         user: UserId,
         alive_after: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM connections WHERE user_id = ? AND heartbeat_at > ?",
-        )
-        .bind(user.to_hex())
-        .bind(to_iso(&alive_after))
-        .fetch_one(self.pool())
-        .await
-        .map_err(map_err)?;
-        Ok(u64::try_from(count).unwrap_or(0))
+        self.engine()
+            .read(move |conn| {
+                one(
+                    conn,
+                    "SELECT COUNT(*) FROM connections WHERE user_id = ? AND heartbeat_at > ?",
+                    params![user.to_hex(), to_iso(&alive_after)],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map(count)
+            })
+            .await
     }
 
     async fn heartbeat(&self, node_id: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE connections SET heartbeat_at = ? WHERE node_id = ?")
-            .bind(to_iso(&now))
-            .bind(node_id)
-            .execute(self.writer())
+        let node_id = node_id.to_owned();
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "UPDATE connections SET heartbeat_at = ? WHERE node_id = ?",
+                    params![to_iso(&now), node_id],
+                )
+                .map(|_| ())
+            })
             .await
-            .map_err(map_err)?;
-        Ok(())
     }
 
     async fn remove_node_connections(&self, node_id: &str) -> StoreResult<Vec<UserId>> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("DELETE FROM connections WHERE node_id = ? RETURNING user_id")
-                .bind(node_id)
-                .fetch_all(self.writer())
-                .await
-                .map_err(map_err)?;
+        let node_id = node_id.to_owned();
+        let ids = self
+            .engine()
+            .write(move |conn| {
+                all(
+                    conn,
+                    "DELETE FROM connections WHERE node_id = ? RETURNING user_id",
+                    [node_id],
+                    |row| row.get::<_, String>(0),
+                )
+            })
+            .await?;
         distinct_users(ids)
     }
 
     async fn expire_connections(&self, alive_after: DateTime<Utc>) -> StoreResult<Vec<UserId>> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("DELETE FROM connections WHERE heartbeat_at <= ? RETURNING user_id")
-                .bind(to_iso(&alive_after))
-                .fetch_all(self.writer())
-                .await
-                .map_err(map_err)?;
+        let ids = self
+            .engine()
+            .write(move |conn| {
+                all(
+                    conn,
+                    "DELETE FROM connections WHERE heartbeat_at <= ? RETURNING user_id",
+                    [to_iso(&alive_after)],
+                    |row| row.get::<_, String>(0),
+                )
+            })
+            .await?;
         distinct_users(ids)
     }
 
     async fn mark_online(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<bool> {
-        // Already online (another device): a read answers, no write lock is taken. Safe because
-        // the caller stored its connection first, so no concurrent "last one gone" can follow it.
-        let online: Option<bool> = sqlx::query_scalar("SELECT is_online FROM users WHERE id = ?")
-            .bind(user.to_hex())
-            .fetch_optional(self.pool())
+        self.engine()
+            .write(move |conn| {
+                // Already online (another device): nothing to write.
+                let last_seen = optional(
+                    conn,
+                    "UPDATE users SET is_online = 1 WHERE id = ? AND is_online = 0 \
+                     RETURNING last_seen",
+                    [user.to_hex()],
+                    |row| row.get::<_, String>(0),
+                )?;
+                let Some(last_seen) = last_seen else {
+                    return Ok(false);
+                };
+                let change = Change::Presence(PresenceChange {
+                    user_id: user,
+                    is_online: true,
+                    last_seen: parse_time("users.last_seen", &last_seen)?,
+                });
+                record(conn, &change, now)?;
+                Ok(true)
+            })
             .await
-            .map_err(map_err)?;
-        if online != Some(false) {
-            return Ok(false);
-        }
-        let mut tx = self.write().await?;
-        let last_seen: Option<String> = sqlx::query_scalar(
-            "UPDATE users SET is_online = 1 WHERE id = ? AND is_online = 0 RETURNING last_seen",
-        )
-        .bind(user.to_hex())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let Some(last_seen) = last_seen else {
-            return Ok(false);
-        };
-        let change = Change::Presence(PresenceChange {
-            user_id: user,
-            is_online: true,
-            last_seen: super::parse_time("users.last_seen", &last_seen)?,
-        });
-        record(&mut tx, &change, now).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(true)
     }
 
     async fn mark_offline_if_gone(
@@ -135,45 +159,30 @@ impl RealtimeStore for SqliteStore {
         now: DateTime<Utc>,
         alive_after: DateTime<Utc>,
     ) -> StoreResult<Option<DateTime<Utc>>> {
-        // Still connected elsewhere (or already offline): a read answers. The caller removed its
-        // connection first, so the last of several disconnecting devices always sees none left.
-        let gone: Option<bool> = sqlx::query_scalar(
-            "SELECT is_online = 1 AND NOT EXISTS (SELECT 1 FROM connections \
-             WHERE user_id = ?1 AND heartbeat_at > ?2) FROM users WHERE id = ?1",
-        )
-        .bind(user.to_hex())
-        .bind(to_iso(&alive_after))
-        .fetch_optional(self.pool())
-        .await
-        .map_err(map_err)?;
-        if gone != Some(true) {
-            return Ok(None);
-        }
-        let mut tx = self.write().await?;
-        // One statement: the check for live connections and the update cannot interleave with a
-        // connect on another node.
-        let changed = sqlx::query(
-            "UPDATE users SET is_online = 0, last_seen = ?1 WHERE id = ?2 AND is_online = 1 \
-             AND NOT EXISTS (SELECT 1 FROM connections WHERE user_id = ?2 AND heartbeat_at > ?3)",
-        )
-        .bind(to_iso(&now))
-        .bind(user.to_hex())
-        .bind(to_iso(&alive_after))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?
-        .rows_affected();
-        if changed == 0 {
-            return Ok(None);
-        }
-        let change = Change::Presence(PresenceChange {
-            user_id: user,
-            is_online: false,
-            last_seen: now,
-        });
-        record(&mut tx, &change, now).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(Some(now))
+        self.engine()
+            .write(move |conn| {
+                // One statement: the check for live connections and the update cannot interleave
+                // with a connect on another node. The caller removed its connection first, so the
+                // last of several disconnecting devices always sees none left.
+                let changed = execute(
+                    conn,
+                    "UPDATE users SET is_online = 0, last_seen = ?1 WHERE id = ?2 AND is_online = 1 \
+                     AND NOT EXISTS (SELECT 1 FROM connections WHERE user_id = ?2 \
+                     AND heartbeat_at > ?3)",
+                    params![to_iso(&now), user.to_hex(), to_iso(&alive_after)],
+                )?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                let change = Change::Presence(PresenceChange {
+                    user_id: user,
+                    is_online: false,
+                    last_seen: now,
+                });
+                record(conn, &change, now)?;
+                Ok(Some(now))
+            })
+            .await
     }
 
     async fn add_ws_connection(
@@ -184,43 +193,56 @@ impl RealtimeStore for SqliteStore {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        sqlx::query("DELETE FROM ws_connections WHERE expires_at <= ?")
-            .bind(to_iso(&now))
-            .execute(self.writer())
+        let connection_id = connection_id.to_owned();
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "DELETE FROM ws_connections WHERE expires_at <= ?",
+                    [to_iso(&now)],
+                )?;
+                execute(
+                    conn,
+                    "INSERT OR REPLACE INTO ws_connections (connection_id, user_id, session_id, \
+                     connected_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                    params![
+                        connection_id,
+                        user.to_hex(),
+                        session.to_hex(),
+                        to_iso(&now),
+                        to_iso(&expires_at),
+                    ],
+                )
+                .map(|_| ())
+            })
             .await
-            .map_err(map_err)?;
-        sqlx::query(
-            "INSERT OR REPLACE INTO ws_connections (connection_id, user_id, session_id, \
-             connected_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(connection_id)
-        .bind(user.to_hex())
-        .bind(session.to_hex())
-        .bind(to_iso(&now))
-        .bind(to_iso(&expires_at))
-        .execute(self.writer())
-        .await
-        .map_err(map_err)?;
-        Ok(())
     }
 
     async fn remove_ws_connection(&self, connection_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM ws_connections WHERE connection_id = ?")
-            .bind(connection_id)
-            .execute(self.writer())
+        let connection_id = connection_id.to_owned();
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "DELETE FROM ws_connections WHERE connection_id = ?",
+                    [connection_id],
+                )
+                .map(|_| ())
+            })
             .await
-            .map_err(map_err)?;
-        Ok(())
     }
 
     async fn remove_session_ws_connections(&self, session: SessionId) -> StoreResult<Vec<String>> {
-        sqlx::query_scalar(
-            "DELETE FROM ws_connections WHERE session_id = ? RETURNING connection_id",
-        )
-        .bind(session.to_hex())
-        .fetch_all(self.writer())
-        .await
-        .map_err(map_err)
+        self.engine()
+            .write(move |conn| {
+                all(
+                    conn,
+                    "DELETE FROM ws_connections WHERE session_id = ? RETURNING connection_id",
+                    [session.to_hex()],
+                    |row| row.get::<_, String>(0),
+                )
+            })
+            .await
     }
 
     async fn ws_connection_owner(
@@ -228,15 +250,19 @@ impl RealtimeStore for SqliteStore {
         connection_id: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(UserId, SessionId)>> {
-        let owner: Option<(String, String)> = sqlx::query_as(
-            "SELECT user_id, session_id FROM ws_connections WHERE connection_id = ? \
-             AND expires_at > ? AND session_id IS NOT NULL",
-        )
-        .bind(connection_id)
-        .bind(to_iso(&now))
-        .fetch_optional(self.pool())
-        .await
-        .map_err(map_err)?;
+        let connection_id = connection_id.to_owned();
+        let owner = self
+            .engine()
+            .read(move |conn| {
+                optional(
+                    conn,
+                    "SELECT user_id, session_id FROM ws_connections WHERE connection_id = ? \
+                     AND expires_at > ? AND session_id IS NOT NULL",
+                    params![connection_id, to_iso(&now)],
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
+                )
+            })
+            .await?;
         owner
             .map(|(user, session)| {
                 Ok((
@@ -257,15 +283,25 @@ impl RealtimeStore for SqliteStore {
             Some(users) => format!("AND user_id IN ({})", placeholders(users.len())),
             None => String::new(),
         };
-        let sql = format!(
-            "SELECT connection_id, user_id FROM ws_connections WHERE expires_at > ? {filter} \
-             ORDER BY connection_id"
+        let mut values = vec![Value::Text(to_iso(&now))];
+        values.extend(
+            users
+                .unwrap_or_default()
+                .iter()
+                .map(|user| Value::Text(user.to_hex())),
         );
-        let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(to_iso(&now));
-        for user in users.unwrap_or_default() {
-            query = query.bind(user.to_hex());
-        }
-        let rows = query.fetch_all(self.pool()).await.map_err(map_err)?;
+        let rows = self
+            .engine()
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT connection_id, user_id FROM ws_connections WHERE expires_at > ? \
+                     {filter} ORDER BY connection_id"
+                );
+                all(conn, &sql, params_from_iter(values), |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })
+            })
+            .await?;
         rows.into_iter()
             .map(|(connection, user)| {
                 Ok((connection, parse_column("ws_connections.user_id", &user)?))
@@ -274,17 +310,24 @@ impl RealtimeStore for SqliteStore {
     }
 
     async fn publish_signal(&self, signal: Signal, now: DateTime<Utc>) -> StoreResult<()> {
-        let mut conn = self.writer().acquire().await.map_err(map_err)?;
-        record(&mut conn, &Change::Signal(signal), now).await
+        self.engine()
+            .write(move |conn| record(conn, &Change::Signal(signal), now))
+            .await
     }
 
     async fn load_feed_position(&self, node_id: &str) -> StoreResult<Option<SavedPosition>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT position, updated_at FROM feed_positions WHERE node_id = ?")
-                .bind(node_id)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(map_err)?;
+        let node_id = node_id.to_owned();
+        let row = self
+            .engine()
+            .read(move |conn| {
+                optional(
+                    conn,
+                    "SELECT position, updated_at FROM feed_positions WHERE node_id = ?",
+                    [node_id],
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
+                )
+            })
+            .await?;
         row.map(|(position, saved_at)| {
             Ok(SavedPosition {
                 position,
@@ -300,17 +343,18 @@ impl RealtimeStore for SqliteStore {
         position: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO feed_positions (node_id, position, updated_at) VALUES (?, ?, ?) \
-             ON CONFLICT (node_id) DO UPDATE SET position = excluded.position, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(node_id)
-        .bind(position)
-        .bind(to_iso(&now))
-        .execute(self.writer())
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        let (node_id, position) = (node_id.to_owned(), position.to_owned());
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "INSERT INTO feed_positions (node_id, position, updated_at) VALUES (?, ?, ?) \
+                     ON CONFLICT (node_id) DO UPDATE SET position = excluded.position, \
+                     updated_at = excluded.updated_at",
+                    params![node_id, position, to_iso(&now)],
+                )
+                .map(|_| ())
+            })
+            .await
     }
 }

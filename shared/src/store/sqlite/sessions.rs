@@ -1,14 +1,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rusqlite::{params, Row};
 
-use super::{feed::record, map_err, parse_column, parse_time, SqliteStore};
+use super::{all, execute, feed::record, optional, parse_column, parse_time, SqliteStore};
 use crate::{
     model::{NewSession, Session, SessionId, UserId},
     store::{Change, Rotation, SessionStore, StoreResult},
     time::to_iso,
 };
 
-#[derive(sqlx::FromRow)]
+const COLUMNS: &str =
+    "id, user_id, token_hash, user_agent, ip, created_at, last_used_at, expires_at";
+
 struct SessionRow {
     id: String,
     user_id: String,
@@ -21,6 +24,20 @@ struct SessionRow {
 }
 
 impl SessionRow {
+    /// Reads the columns of `COLUMNS`, in order.
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            user_id: row.get(1)?,
+            token_hash: row.get(2)?,
+            user_agent: row.get(3)?,
+            ip: row.get(4)?,
+            created_at: row.get(5)?,
+            last_used_at: row.get(6)?,
+            expires_at: row.get(7)?,
+        })
+    }
+
     fn into_session(self) -> StoreResult<Session> {
         Ok(Session {
             id: parse_column("sessions.id", &self.id)?,
@@ -38,28 +55,32 @@ impl SessionRow {
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn create_session(&self, session: NewSession) -> StoreResult<()> {
-        // Expired sessions are swept here (MongoDB's TTL index does the same there).
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
-            .bind(to_iso(&session.created_at))
-            .execute(self.writer())
+        self.engine()
+            .write(move |conn| {
+                // Expired sessions are swept here (MongoDB's TTL index does the same there).
+                execute(
+                    conn,
+                    "DELETE FROM sessions WHERE expires_at <= ?",
+                    [to_iso(&session.created_at)],
+                )?;
+                execute(
+                    conn,
+                    "INSERT INTO sessions (id, user_id, token_hash, user_agent, ip, created_at, \
+                     last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        session.id.to_hex(),
+                        session.user_id.to_hex(),
+                        session.token_hash,
+                        session.user_agent,
+                        session.ip,
+                        to_iso(&session.created_at),
+                        to_iso(&session.last_used_at),
+                        to_iso(&session.expires_at),
+                    ],
+                )?;
+                Ok(())
+            })
             .await
-            .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, token_hash, user_agent, ip, created_at, \
-             last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(session.id.to_hex())
-        .bind(session.user_id.to_hex())
-        .bind(&session.token_hash)
-        .bind(&session.user_agent)
-        .bind(&session.ip)
-        .bind(to_iso(&session.created_at))
-        .bind(to_iso(&session.last_used_at))
-        .bind(to_iso(&session.expires_at))
-        .execute(self.writer())
-        .await
-        .map_err(map_err)?;
-        Ok(())
     }
 
     async fn find_session(
@@ -67,17 +88,19 @@ impl SessionStore for SqliteStore {
         id: SessionId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Session>> {
-        sqlx::query_as::<_, SessionRow>(
-            "SELECT id, user_id, token_hash, user_agent, ip, created_at, last_used_at, expires_at \
-             FROM sessions WHERE id = ? AND expires_at > ?",
-        )
-        .bind(id.to_hex())
-        .bind(to_iso(&now))
-        .fetch_optional(self.pool())
-        .await
-        .map_err(map_err)?
-        .map(SessionRow::into_session)
-        .transpose()
+        self.engine()
+            .read(move |conn| {
+                let sql = format!("SELECT {COLUMNS} FROM sessions WHERE id = ? AND expires_at > ?");
+                optional(
+                    conn,
+                    &sql,
+                    params![id.to_hex(), to_iso(&now)],
+                    SessionRow::read,
+                )?
+                .map(SessionRow::into_session)
+                .transpose()
+            })
+            .await
     }
 
     async fn rotate_session(
@@ -89,39 +112,41 @@ impl SessionStore for SqliteStore {
         expires_at: DateTime<Utc>,
         grace_after: DateTime<Utc>,
     ) -> StoreResult<Rotation> {
-        let result = sqlx::query(
-            "UPDATE sessions SET previous_token_hash = token_hash, rotated_at = ?, token_hash = ?, \
-             last_used_at = ?, expires_at = ? WHERE id = ? AND token_hash = ? AND expires_at > ?",
-        )
-        .bind(to_iso(&now))
-        .bind(new_hash)
-        .bind(to_iso(&now))
-        .bind(to_iso(&expires_at))
-        .bind(id.to_hex())
-        .bind(old_hash)
-        .bind(to_iso(&now))
-        .execute(self.writer())
-        .await
-        .map_err(map_err)?;
-        if result.rows_affected() == 1 {
-            return Ok(Rotation::Rotated);
-        }
-        let just_rotated: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM sessions WHERE id = ? AND previous_token_hash = ? AND rotated_at > ? \
-             AND expires_at > ?",
-        )
-        .bind(id.to_hex())
-        .bind(old_hash)
-        .bind(to_iso(&grace_after))
-        .bind(to_iso(&now))
-        .fetch_optional(self.writer())
-        .await
-        .map_err(map_err)?;
-        Ok(if just_rotated.is_some() {
-            Rotation::JustRotated
-        } else {
-            Rotation::Refused
-        })
+        let (old_hash, new_hash) = (old_hash.to_owned(), new_hash.to_owned());
+        self.engine()
+            .write(move |conn| {
+                let rotated = execute(
+                    conn,
+                    "UPDATE sessions SET previous_token_hash = token_hash, rotated_at = ?, \
+                     token_hash = ?, last_used_at = ?, expires_at = ? \
+                     WHERE id = ? AND token_hash = ? AND expires_at > ?",
+                    params![
+                        to_iso(&now),
+                        new_hash,
+                        to_iso(&now),
+                        to_iso(&expires_at),
+                        id.to_hex(),
+                        old_hash,
+                        to_iso(&now),
+                    ],
+                )?;
+                if rotated == 1 {
+                    return Ok(Rotation::Rotated);
+                }
+                let just_rotated = optional(
+                    conn,
+                    "SELECT 1 FROM sessions WHERE id = ? AND previous_token_hash = ? \
+                     AND rotated_at > ? AND expires_at > ?",
+                    params![id.to_hex(), old_hash, to_iso(&grace_after), to_iso(&now)],
+                    |row| row.get::<_, i64>(0),
+                )?;
+                Ok(if just_rotated.is_some() {
+                    Rotation::JustRotated
+                } else {
+                    Rotation::Refused
+                })
+            })
+            .await
     }
 
     async fn list_sessions(
@@ -129,48 +154,56 @@ impl SessionStore for SqliteStore {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<Session>> {
-        let rows = sqlx::query_as::<_, SessionRow>(
-            "SELECT id, user_id, token_hash, user_agent, ip, created_at, last_used_at, expires_at \
-             FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id DESC",
-        )
-        .bind(user_id.to_hex())
-        .bind(to_iso(&now))
-        .fetch_all(self.pool())
-        .await
-        .map_err(map_err)?;
-        rows.into_iter().map(SessionRow::into_session).collect()
+        self.engine()
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM sessions WHERE user_id = ? AND expires_at > ? \
+                     ORDER BY created_at DESC, id DESC"
+                );
+                all(
+                    conn,
+                    &sql,
+                    params![user_id.to_hex(), to_iso(&now)],
+                    SessionRow::read,
+                )?
+                .into_iter()
+                .map(SessionRow::into_session)
+                .collect()
+            })
+            .await
     }
 
     async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> StoreResult<u64> {
-        let mut tx = self.write().await?;
-        let ended: Vec<String> =
-            sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? AND id <> ? RETURNING id")
-                .bind(user_id.to_hex())
-                .bind(keep.to_hex())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        for id in &ended {
-            let id = parse_column("sessions.id", id)?;
-            record(&mut tx, &Change::SessionEnded(id), crate::time::now()).await?;
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(ended.len() as u64)
+        self.engine()
+            .write(move |conn| {
+                let ended = all(
+                    conn,
+                    "DELETE FROM sessions WHERE user_id = ? AND id <> ? RETURNING id",
+                    params![user_id.to_hex(), keep.to_hex()],
+                    |row| row.get::<_, String>(0),
+                )?;
+                for id in &ended {
+                    let id = parse_column("sessions.id", id)?;
+                    record(conn, &Change::SessionEnded(id), crate::time::now())?;
+                }
+                Ok(ended.len() as u64)
+            })
+            .await
     }
 
     async fn delete_session(&self, id: SessionId, user_id: UserId) -> StoreResult<bool> {
-        let mut tx = self.write().await?;
-        let result = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
-            .bind(id.to_hex())
-            .bind(user_id.to_hex())
-            .execute(&mut *tx)
+        self.engine()
+            .write(move |conn| {
+                let ended = execute(
+                    conn,
+                    "DELETE FROM sessions WHERE id = ? AND user_id = ?",
+                    params![id.to_hex(), user_id.to_hex()],
+                )? == 1;
+                if ended {
+                    record(conn, &Change::SessionEnded(id), crate::time::now())?;
+                }
+                Ok(ended)
+            })
             .await
-            .map_err(map_err)?;
-        let ended = result.rows_affected() == 1;
-        if ended {
-            record(&mut tx, &Change::SessionEnded(id), crate::time::now()).await?;
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(ended)
     }
 }

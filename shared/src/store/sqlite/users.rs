@@ -1,14 +1,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use rusqlite::{params, params_from_iter, Connection, Row};
 
-use super::{map_err, parse_column, parse_time, placeholders, SqliteStore};
+use super::{all, execute, optional, parse_column, parse_time, placeholders, SqliteStore};
 use crate::{
     model::{search_key, NewUser, ProfilePatch, UserId, UserRecord},
     store::{StoreResult, UserStore},
     time::to_iso,
 };
 
-#[derive(sqlx::FromRow)]
 struct UserRow {
     id: String,
     username: String,
@@ -24,6 +24,23 @@ struct UserRow {
 }
 
 impl UserRow {
+    /// Reads the columns of `COLUMNS`, in order.
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            username: row.get(1)?,
+            email: row.get(2)?,
+            password: row.get(3)?,
+            first_name: row.get(4)?,
+            last_name: row.get(5)?,
+            avatar: row.get(6)?,
+            last_seen: row.get(7)?,
+            is_online: row.get(8)?,
+            created_at: row.get(9)?,
+            updated_at: row.get(10)?,
+        })
+    }
+
     fn into_record(self) -> StoreResult<UserRecord> {
         Ok(UserRecord {
             id: parse_column("users.id", &self.id)?,
@@ -44,20 +61,35 @@ impl UserRow {
 const COLUMNS: &str = "id, username, email, password, first_name, last_name, avatar, last_seen, \
                        is_online, created_at, updated_at";
 
+fn records(rows: Vec<UserRow>) -> StoreResult<Vec<UserRecord>> {
+    rows.into_iter().map(UserRow::into_record).collect()
+}
+
+/// Whether user `id` exists (inside another operation's transaction).
+pub(crate) fn exists(conn: &Connection, id: UserId) -> StoreResult<bool> {
+    Ok(optional(
+        conn,
+        "SELECT 1 FROM users WHERE id = ?",
+        [id.to_hex()],
+        |row| row.get::<_, i64>(0),
+    )?
+    .is_some())
+}
+
 impl SqliteStore {
     async fn find_user_where(
         &self,
-        clause: &str,
+        column: &'static str,
         value: String,
     ) -> StoreResult<Option<UserRecord>> {
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE {clause} = ?");
-        sqlx::query_as::<_, UserRow>(&sql)
-            .bind(value)
-            .fetch_optional(self.pool())
+        self.engine()
+            .read(move |conn| {
+                let sql = format!("SELECT {COLUMNS} FROM users WHERE {column} = ?");
+                optional(conn, &sql, [value], UserRow::read)?
+                    .map(UserRow::into_record)
+                    .transpose()
+            })
             .await
-            .map_err(map_err)?
-            .map(UserRow::into_record)
-            .transpose()
     }
 }
 
@@ -65,28 +97,33 @@ impl SqliteStore {
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: NewUser) -> StoreResult<UserRecord> {
         let record = user.into_record();
-        sqlx::query(
-            "INSERT INTO users (id, username, username_lower, email, password, first_name, \
-             first_name_lower, last_name, last_name_lower, avatar, last_seen, is_online, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(record.id.to_hex())
-        .bind(&record.username)
-        .bind(search_key(&record.username))
-        .bind(&record.email)
-        .bind(&record.password_hash)
-        .bind(&record.first_name)
-        .bind(record.first_name.as_deref().map(search_key))
-        .bind(&record.last_name)
-        .bind(record.last_name.as_deref().map(search_key))
-        .bind(&record.avatar)
-        .bind(to_iso(&record.last_seen))
-        .bind(record.is_online)
-        .bind(to_iso(&record.created_at))
-        .bind(to_iso(&record.updated_at))
-        .execute(self.writer())
-        .await
-        .map_err(map_err)?;
+        let stored = record.clone();
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "INSERT INTO users (id, username, username_lower, email, password, first_name, \
+                     first_name_lower, last_name, last_name_lower, avatar, last_seen, is_online, \
+                     created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        stored.id.to_hex(),
+                        stored.username,
+                        search_key(&stored.username),
+                        stored.email,
+                        stored.password_hash,
+                        stored.first_name,
+                        stored.first_name.as_deref().map(search_key),
+                        stored.last_name,
+                        stored.last_name.as_deref().map(search_key),
+                        stored.avatar,
+                        to_iso(&stored.last_seen),
+                        stored.is_online,
+                        to_iso(&stored.created_at),
+                        to_iso(&stored.updated_at),
+                    ],
+                )
+            })
+            .await?;
         Ok(record)
     }
 
@@ -104,39 +141,47 @@ impl UserStore for SqliteStore {
         patch: ProfilePatch,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<UserRecord>> {
-        // One statement: each optional field is "keep" (flag 0) or "set to this value" (flag 1).
-        let sql = format!(
-            "UPDATE users SET \
-               username = COALESCE(?1, username), \
-               username_lower = COALESCE(?2, username_lower), \
-               first_name = CASE WHEN ?3 THEN ?4 ELSE first_name END, \
-               first_name_lower = CASE WHEN ?3 THEN ?5 ELSE first_name_lower END, \
-               last_name = CASE WHEN ?6 THEN ?7 ELSE last_name END, \
-               last_name_lower = CASE WHEN ?6 THEN ?8 ELSE last_name_lower END, \
-               avatar = CASE WHEN ?9 THEN ?10 ELSE avatar END, \
-               updated_at = ?11 \
-             WHERE id = ?12 RETURNING {COLUMNS}"
-        );
-        let first_name = patch.first_name.clone().flatten();
-        let last_name = patch.last_name.clone().flatten();
-        sqlx::query_as::<_, UserRow>(&sql)
-            .bind(&patch.username)
-            .bind(patch.username.as_deref().map(search_key))
-            .bind(patch.first_name.is_some())
-            .bind(&first_name)
-            .bind(first_name.as_deref().map(search_key))
-            .bind(patch.last_name.is_some())
-            .bind(&last_name)
-            .bind(last_name.as_deref().map(search_key))
-            .bind(patch.avatar.is_some())
-            .bind(patch.avatar.flatten())
-            .bind(to_iso(&now))
-            .bind(id.to_hex())
-            .fetch_optional(self.writer())
+        self.engine()
+            .write(move |conn| {
+                // One statement: each optional field is "keep" (flag 0) or "set to this value"
+                // (flag 1).
+                let sql = format!(
+                    "UPDATE users SET \
+                       username = COALESCE(?1, username), \
+                       username_lower = COALESCE(?2, username_lower), \
+                       first_name = CASE WHEN ?3 THEN ?4 ELSE first_name END, \
+                       first_name_lower = CASE WHEN ?3 THEN ?5 ELSE first_name_lower END, \
+                       last_name = CASE WHEN ?6 THEN ?7 ELSE last_name END, \
+                       last_name_lower = CASE WHEN ?6 THEN ?8 ELSE last_name_lower END, \
+                       avatar = CASE WHEN ?9 THEN ?10 ELSE avatar END, \
+                       updated_at = ?11 \
+                     WHERE id = ?12 RETURNING {COLUMNS}"
+                );
+                let first_name = patch.first_name.clone().flatten();
+                let last_name = patch.last_name.clone().flatten();
+                optional(
+                    conn,
+                    &sql,
+                    params![
+                        patch.username,
+                        patch.username.as_deref().map(search_key),
+                        patch.first_name.is_some(),
+                        first_name,
+                        first_name.as_deref().map(search_key),
+                        patch.last_name.is_some(),
+                        last_name,
+                        last_name.as_deref().map(search_key),
+                        patch.avatar.is_some(),
+                        patch.avatar.clone().flatten(),
+                        to_iso(&now),
+                        id.to_hex(),
+                    ],
+                    UserRow::read,
+                )?
+                .map(UserRow::into_record)
+                .transpose()
+            })
             .await
-            .map_err(map_err)?
-            .map(UserRow::into_record)
-            .transpose()
     }
 
     async fn set_user_password(
@@ -145,14 +190,17 @@ impl UserStore for SqliteStore {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let result = sqlx::query("UPDATE users SET password = ?, updated_at = ? WHERE id = ?")
-            .bind(password_hash)
-            .bind(to_iso(&now))
-            .bind(id.to_hex())
-            .execute(self.writer())
+        let password_hash = password_hash.to_owned();
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "UPDATE users SET password = ?, updated_at = ? WHERE id = ?",
+                    params![password_hash, to_iso(&now), id.to_hex()],
+                )
+                .map(|changed| changed == 1)
+            })
             .await
-            .map_err(map_err)?;
-        Ok(result.rows_affected() == 1)
     }
 
     async fn search_users(
@@ -161,32 +209,35 @@ impl UserStore for SqliteStore {
         exclude: UserId,
         limit: u32,
     ) -> StoreResult<Vec<UserRecord>> {
-        let sql = format!("SELECT {COLUMNS} FROM users WHERE {SEARCH_USERS_WHERE}");
-        let rows = sqlx::query_as::<_, UserRow>(&sql)
-            .bind(prefix)
-            .bind(prefix_upper_bound(prefix))
-            .bind(exclude.to_hex())
-            .bind(i64::from(limit))
-            .fetch_all(self.pool())
+        let prefix = prefix.to_owned();
+        self.engine()
+            .read(move |conn| {
+                let sql = format!("SELECT {COLUMNS} FROM users WHERE {SEARCH_USERS_WHERE}");
+                let upper = prefix_upper_bound(&prefix);
+                records(all(
+                    conn,
+                    &sql,
+                    params![prefix, upper, exclude.to_hex(), i64::from(limit)],
+                    UserRow::read,
+                )?)
+            })
             .await
-            .map_err(map_err)?;
-        rows.into_iter().map(UserRow::into_record).collect()
     }
 
     async fn find_users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<UserRecord>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM users WHERE id IN ({})",
-            placeholders(ids.len())
-        );
-        let mut query = sqlx::query_as::<_, UserRow>(&sql);
-        for id in ids {
-            query = query.bind(id.to_hex());
-        }
-        let rows = query.fetch_all(self.pool()).await.map_err(map_err)?;
-        rows.into_iter().map(UserRow::into_record).collect()
+        let ids: Vec<String> = ids.iter().map(UserId::to_hex).collect();
+        self.engine()
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM users WHERE id IN ({})",
+                    placeholders(ids.len())
+                );
+                records(all(conn, &sql, params_from_iter(&ids), UserRow::read)?)
+            })
+            .await
     }
 
     async fn set_last_seen(
@@ -194,15 +245,15 @@ impl UserStore for SqliteStore {
         id: UserId,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<UserRecord>> {
-        let sql = format!("UPDATE users SET last_seen = ? WHERE id = ? RETURNING {COLUMNS}");
-        sqlx::query_as::<_, UserRow>(&sql)
-            .bind(to_iso(&at))
-            .bind(id.to_hex())
-            .fetch_optional(self.writer())
+        self.engine()
+            .write(move |conn| {
+                let sql =
+                    format!("UPDATE users SET last_seen = ? WHERE id = ? RETURNING {COLUMNS}");
+                optional(conn, &sql, params![to_iso(&at), id.to_hex()], UserRow::read)?
+                    .map(UserRow::into_record)
+                    .transpose()
+            })
             .await
-            .map_err(map_err)?
-            .map(UserRow::into_record)
-            .transpose()
     }
 }
 

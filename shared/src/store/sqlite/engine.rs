@@ -1,0 +1,366 @@
+//! The embedded engine: rusqlite connections on threads of their own, so an operation costs one
+//! hop between the async world and SQLite, not one per statement.
+//!
+//! - **Writes** go to one writer thread as whole operations (closures). Every operation waiting
+//!   when a batch starts is committed in one transaction (group commit): each runs in a savepoint
+//!   of its own, so one that fails is rolled back alone and gets its own error, and every caller
+//!   gets its result only once the batch is committed. Other processes on the same file take their
+//!   turn through SQLite's lock (`busy_timeout`).
+//! - **Reads** run on reader connections (WAL: they never wait for the writer), kept for reuse.
+//! - **Commits** are announced (`Commits`), so this process's change feed wakes at once instead of
+//!   polling; commits of other processes are seen through `PRAGMA data_version`.
+
+use std::{
+    panic::{catch_unwind, AssertUnwindSafe},
+    path::{Path, PathBuf},
+    sync::{mpsc, Arc, Condvar, Mutex},
+    time::Duration,
+};
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use crate::store::{StoreError, StoreResult};
+
+/// Operations committed together at most (a batch this large commits in a few milliseconds).
+const MAX_BATCH: usize = 512;
+/// Idle reader connections kept open for reuse.
+const READERS_KEPT: usize = 8;
+/// How long a statement waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Prepared statements each connection keeps.
+const STATEMENT_CACHE: usize = 128;
+
+/// What the writer does with a caller's operation once the batch's fate is known.
+type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// An operation for the writer: run it on the connection (or learn that the batch could not
+/// start: `None`), say whether it succeeded, and hand back how to deliver its result.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Deliver) + Send>;
+
+/// A generation counter bumped after every commit of this process's writer.
+#[derive(Default)]
+pub(crate) struct Commits {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Commits {
+    fn bump(&self) {
+        if let Ok(mut generation) = self.generation.lock() {
+            *generation = generation.wrapping_add(1);
+        }
+        self.changed.notify_all();
+    }
+
+    pub(crate) fn current(&self) -> u64 {
+        self.generation.lock().map(|g| *g).unwrap_or_default()
+    }
+
+    /// Blocks until a commit after `seen`, or `timeout`; returns the generation then.
+    pub(crate) fn wait_after(&self, seen: u64, timeout: Duration) -> u64 {
+        let Ok(generation) = self.generation.lock() else {
+            return seen;
+        };
+        match self
+            .changed
+            .wait_timeout_while(generation, timeout, |now| *now == seen)
+        {
+            Ok((generation, _)) => *generation,
+            Err(_) => seen,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Engine {
+    path: PathBuf,
+    jobs: mpsc::Sender<Job>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    commits: Arc<Commits>,
+}
+
+/// Opens a connection with the settings every connection of ours uses.
+pub(crate) fn connect(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(map_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(map_err)?;
+    Ok(conn)
+}
+
+impl Engine {
+    /// Starts the writer thread on `path` (the schema already applied).
+    pub(crate) fn start(path: &Path) -> StoreResult<Self> {
+        let writer = connect(path)?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let commits = Arc::new(Commits::default());
+        let announce = commits.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_loop(&writer, &queue, &announce))
+            .map_err(|err| StoreError::Unavailable(format!("cannot start the writer: {err}")))?;
+        Ok(Self {
+            path: path.to_owned(),
+            jobs,
+            readers: Arc::default(),
+            commits,
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn commits(&self) -> Arc<Commits> {
+        self.commits.clone()
+    }
+
+    /// Runs `op` in this process's next write transaction; its result once that is committed.
+    pub(crate) async fn write<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(move |conn| {
+            let result = match conn {
+                Some(conn) => catch_unwind(AssertUnwindSafe(|| op(conn))).unwrap_or_else(|_| {
+                    Err(StoreError::Backend("a write operation panicked".into()))
+                }),
+                None => Err(StoreError::Unavailable(
+                    "the write transaction could not start".into(),
+                )),
+            };
+            let succeeded = result.is_ok();
+            let deliver: Deliver = Box::new(move |committed| {
+                let _ = answer.send(committed.and(result));
+            });
+            (succeeded, deliver)
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        answered
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
+    }
+
+    /// Runs `op` on a reader connection (on a blocking thread).
+    pub(crate) async fn read<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let idle = readers.lock().ok().and_then(|mut idle| idle.pop());
+            let conn = match idle {
+                Some(conn) => conn,
+                None => connect(&path)?,
+            };
+            let result = catch_unwind(AssertUnwindSafe(|| op(&conn)))
+                .unwrap_or_else(|_| Err(StoreError::Backend("a read panicked".into())));
+            if let Ok(mut idle) = readers.lock() {
+                if idle.len() < READERS_KEPT && conn.is_autocommit() {
+                    idle.push(conn);
+                }
+            }
+            result
+        })
+        .await
+        .map_err(|err| StoreError::Backend(format!("a read did not finish: {err}")))?
+    }
+}
+
+fn write_loop(conn: &Connection, queue: &mpsc::Receiver<Job>, commits: &Commits) {
+    // Ends when every sender (every clone of the engine) is gone.
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(conn, batch);
+        commits.bump();
+    }
+}
+
+/// One group commit: every job in its own savepoint inside one `BEGIN IMMEDIATE` transaction.
+fn run_batch(conn: &Connection, batch: Vec<Job>) {
+    let mut jobs = batch.into_iter().peekable();
+    while jobs.peek().is_some() {
+        if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let err = map_err(err);
+            for job in jobs {
+                let (_, deliver) = job(None);
+                deliver(Err(err.clone()));
+            }
+            return;
+        }
+        let mut deliveries: Vec<Deliver> = Vec::new();
+        let mut lost = false;
+        for job in jobs.by_ref() {
+            if conn.execute_batch("SAVEPOINT op").is_err() {
+                let (_, deliver) = job(None);
+                deliver(Err(StoreError::Unavailable(
+                    "cannot open a savepoint".into(),
+                )));
+                continue;
+            }
+            let (succeeded, deliver) = job(Some(conn));
+            deliveries.push(deliver);
+            if conn.is_autocommit() {
+                // Some errors (a full disk, an I/O error) make SQLite roll back the whole
+                // transaction: what ran before in this batch is gone too. Tell those callers,
+                // and start a new transaction for the rest.
+                lost = true;
+                break;
+            }
+            let closed = if succeeded {
+                conn.execute_batch("RELEASE op")
+            } else {
+                conn.execute_batch("ROLLBACK TO op; RELEASE op")
+            };
+            if closed.is_err() && conn.is_autocommit() {
+                lost = true;
+                break;
+            }
+        }
+        let committed = if lost {
+            Err(StoreError::Unavailable(
+                "the write transaction was rolled back".into(),
+            ))
+        } else {
+            conn.execute_batch("COMMIT").map_err(map_err)
+        };
+        if committed.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for deliver in deliveries {
+            deliver(committed.clone());
+        }
+    }
+}
+
+/// Maps a driver error onto the port's errors; unique violations name the API field.
+pub(crate) fn map_err(err: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match &err {
+        rusqlite::Error::SqliteFailure(failure, message) => match failure.code {
+            ErrorCode::ConstraintViolation
+                if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                StoreError::Duplicate {
+                    field: duplicate_field(message.as_deref().unwrap_or_default()),
+                }
+            }
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen => {
+                StoreError::Unavailable(err.to_string())
+            }
+            _ => StoreError::Backend(err.to_string()),
+        },
+        _ => StoreError::Backend(err.to_string()),
+    }
+}
+
+/// The API field a unique index guards, from SQLite's message ("UNIQUE constraint failed: t.c").
+pub(crate) fn duplicate_field(message: &str) -> &'static str {
+    if message.contains("users.username") {
+        "username"
+    } else if message.contains("users.email") {
+        "email"
+    } else if message.contains("messages.client_message_id") {
+        "clientMessageId"
+    } else if message.contains("groups.group_name") {
+        "groupName"
+    } else {
+        "value"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> (tempfile::TempDir, Engine) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("engine.db");
+        let setup = connect(&path).expect("open");
+        setup
+            .execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+            .expect("schema");
+        (dir, Engine::start(&path).expect("engine"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_operation_fails_alone_in_its_batch() {
+        let (_dir, engine) = engine();
+        let writes = (0..200).map(|i| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                engine
+                    .write(move |conn| {
+                        // Every tenth operation writes, then fails: its write must not survive.
+                        conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (format!("k{i}"), i))
+                            .map_err(map_err)?;
+                        if i % 10 == 0 {
+                            return Err(StoreError::Backend("refused".into()));
+                        }
+                        Ok(i)
+                    })
+                    .await
+            })
+        });
+        let results = futures_util::future::join_all(writes).await;
+        for (i, result) in results.into_iter().enumerate() {
+            let result = result.expect("task");
+            assert_eq!(result.is_ok(), i % 10 != 0, "operation {i}: {result:?}");
+        }
+        let count: i64 = engine
+            .read(|conn| {
+                conn.query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
+                    .map_err(map_err)
+            })
+            .await
+            .expect("count");
+        assert_eq!(count, 180);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_duplicate_names_its_field_and_a_panic_is_an_error() {
+        let (_dir, engine) = engine();
+        async fn insert(engine: &Engine) -> StoreResult<usize> {
+            engine
+                .write(|conn| {
+                    conn.execute("INSERT INTO t (k, v) VALUES ('same', 1)", [])
+                        .map_err(map_err)
+                })
+                .await
+        }
+        insert(&engine).await.expect("first");
+        assert!(matches!(
+            insert(&engine).await,
+            Err(StoreError::Duplicate { .. })
+        ));
+        let panicked = engine
+            .write(|_conn| -> StoreResult<()> { panic!("bad operation") })
+            .await;
+        assert!(matches!(panicked, Err(StoreError::Backend(_))));
+        // The writer is still there.
+        insert(&engine).await.expect_err("still a duplicate");
+    }
+}
