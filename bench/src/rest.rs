@@ -144,6 +144,13 @@ pub async fn run(users: usize, messages: usize) {
     println!("## REST throughput (in-process functions, SQLite)");
     let mut app = setup::app().await;
     let ids = seed(&app, users, messages).await;
+    // The seed wrote messages straight into the file: derive the conversation rows from them.
+    SqliteStore::open(std::path::Path::new(&app.vars["DATABASE_PATH"]))
+        .await
+        .expect("store")
+        .rebuild_conversations()
+        .await
+        .expect("conversations rebuilt");
     // The busiest user: the most conversations.
     let hot = ids[0].clone();
     let token = app

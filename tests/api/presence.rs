@@ -1,8 +1,8 @@
 //! Presence: last seen, online status, bulk delivered/read, and the private rooms list.
 
-use chat_tests::{assert_error, on_each_backend};
+use chat_tests::{assert_error, on_each_backend, spawn_app, Account, Backend, TestApp};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 #[tokio::test]
 /// Presence is for the user and their contacts: a contact (eve, who has a conversation with alice)
@@ -213,4 +213,78 @@ async fn private_rooms_show_partner_latest_message_and_unread_count() {
         .await;
     })
     .await;
+}
+
+async fn rooms_of(app: &TestApp, who: &Account) -> Vec<Value> {
+    app.call(
+        Method::GET,
+        &format!("/api/v1/chat/rooms/{}", who.id),
+        &who.access_token,
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("rooms")
+}
+
+#[tokio::test]
+async fn unread_counts_follow_single_status_changes() {
+    on_each_backend(|app| async move {
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        let first = app.send_private(&bob, &alice, "one").await;
+        let second = app.send_private(&bob, &alice, "two").await;
+        let status = |message: &Value, status: &str| {
+            let path = format!(
+                "/api/v1/chat/message/{}/status",
+                message["messageId"].as_str().expect("id")
+            );
+            let body = json!({ "status": status });
+            let (app, token) = (&app, alice.access_token.clone());
+            async move { app.call(Method::PUT, &path, &token, Some(&body)).await }
+        };
+        assert!(status(&first, "DELIVERED").await.status().is_success());
+        assert_eq!(rooms_of(&app, &alice).await[0]["unreadCount"], 2);
+        assert!(status(&first, "READ").await.status().is_success());
+        assert_eq!(rooms_of(&app, &alice).await[0]["unreadCount"], 1);
+        // READ again changes nothing, and counts nothing twice.
+        status(&first, "READ").await;
+        assert_eq!(rooms_of(&app, &alice).await[0]["unreadCount"], 1);
+        assert!(status(&second, "READ").await.status().is_success());
+        let rooms = rooms_of(&app, &alice).await;
+        assert_eq!(rooms[0]["unreadCount"], 0);
+        assert_eq!(rooms[0]["lastMessage"]["messageId"], second["messageId"]);
+    })
+    .await;
+}
+
+/// A SQLite file written before the per-user conversation rows existed has messages but no rows:
+/// they are rebuilt from the messages when a process opens it.
+#[tokio::test]
+async fn conversation_rows_missing_from_an_older_file_are_rebuilt_at_open() {
+    let app = spawn_app(&Backend::Sqlite).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    app.send_private(&bob, &alice, "bob 1").await;
+    app.send_private(&alice, &carol, "to carol").await;
+    app.send_private(&bob, &alice, "bob 2").await;
+    let before = rooms_of(&app, &alice).await;
+    assert_eq!(before.len(), 2);
+
+    let path = app.vars["DATABASE_PATH"].clone();
+    let conn = rusqlite::Connection::open(&path).expect("opens");
+    conn.execute("DELETE FROM conversations", [])
+        .expect("rows removed");
+    assert!(
+        rooms_of(&app, &alice).await.is_empty(),
+        "the rows are what the list reads"
+    );
+
+    shared::store::sqlite::SqliteStore::open(std::path::Path::new(&path))
+        .await
+        .expect("reopens");
+    assert_eq!(rooms_of(&app, &alice).await, before);
+    assert_eq!(rooms_of(&app, &bob).await[0]["unreadCount"], 0);
 }

@@ -15,6 +15,24 @@ pub fn parse_id<T: FromStr>(field: &str, raw: &str) -> Result<T, crate::AppError
         .map_err(|_| crate::AppError::Validation(vec![format!("{field} {ObjectIdError}")]))
 }
 
+/// The 24 lower-case hex digits of an id, written into a buffer (the `hex` crate's encoder
+/// builds its string one `char` at a time; ids are formatted for every row and every payload).
+fn hex_digits(id: &ObjectId) -> [u8; 24] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 24];
+    for (i, byte) in id.bytes().iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(byte >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+    out
+}
+
+/// `hex_digits` as text (always ASCII).
+fn with_hex<R>(id: &ObjectId, use_text: impl FnOnce(&str) -> R) -> R {
+    let digits = hex_digits(id);
+    use_text(std::str::from_utf8(&digits).unwrap_or_default())
+}
+
 macro_rules! object_id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -26,7 +44,7 @@ macro_rules! object_id_type {
                 Self(ObjectId::new())
             }
             pub fn to_hex(&self) -> String {
-                self.0.to_hex()
+                with_hex(&self.0, str::to_owned)
             }
         }
 
@@ -38,7 +56,7 @@ macro_rules! object_id_type {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0.to_hex())
+                with_hex(&self.0, |text| f.write_str(text))
             }
         }
 
@@ -55,7 +73,7 @@ macro_rules! object_id_type {
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0.to_hex())
+                with_hex(&self.0, |text| serializer.serialize_str(text))
             }
         }
 
@@ -116,6 +134,15 @@ mod tests {
             "zzzf1f77bcf86cd799439011".parse::<UserId>(),
             Err(ObjectIdError)
         );
+    }
+
+    #[test]
+    fn ids_format_as_the_driver_formats_them() {
+        for _ in 0..100 {
+            let id = UserId::new();
+            assert_eq!(id.to_hex(), id.0.to_hex());
+            assert_eq!(id.to_string(), id.0.to_hex());
+        }
     }
 
     #[test]

@@ -33,12 +33,18 @@ pub async fn private(
         .iter()
         .filter_map(|room| partner_of(room.latest.sender, room.latest.receiver))
         .collect();
-    let partners = ctx.store.find_users_by_ids(&partner_ids).await?;
+    let partners: std::collections::HashMap<UserId, _> = ctx
+        .store
+        .find_users_by_ids(&partner_ids)
+        .await?
+        .into_iter()
+        .map(|user| (user.id, user))
+        .collect();
     Ok(summaries
         .into_iter()
         .filter_map(|room| {
             let partner_id = partner_of(room.latest.sender, room.latest.receiver)?;
-            let partner = partners.iter().find(|user| user.id == partner_id)?;
+            let partner = partners.get(&partner_id)?;
             Some(PrivateRoom {
                 chat_room_id: room.chat_room_id,
                 partner: PublicUser::from(partner),

@@ -28,6 +28,10 @@ const MAX_BATCH: usize = 512;
 const READERS_KEPT: usize = 8;
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of the database file each connection maps into memory for reads.
+const MMAP_BYTES: u64 = 1 << 30;
+/// WAL pages after which the writer checkpoints.
+const WAL_CHECKPOINT_PAGES: u32 = 4000;
 /// Prepared statements each connection keeps.
 const STATEMENT_CACHE: usize = 128;
 
@@ -91,9 +95,14 @@ pub(crate) fn connect(path: &Path) -> StoreResult<Connection> {
     .map_err(map_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-    )
+    // temp_store = MEMORY: the savepoint of each operation journals in memory, not in a
+    // temporary file (measured: a fifth of the writer's time went to that file). mmap_size: pages
+    // of the database file are read from the OS page cache mapped into memory, shared by every
+    // connection, instead of one read() call and copy per page (measured on the rooms list).
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY; PRAGMA mmap_size = {MMAP_BYTES};"
+    ))
     .map_err(map_err)?;
     Ok(conn)
 }
@@ -102,6 +111,14 @@ impl Engine {
     /// Starts the writer thread on `path` (the schema already applied).
     pub(crate) fn start(path: &Path) -> StoreResult<Self> {
         let writer = connect(path)?;
+        // Checkpoint the WAL every ~16 MiB instead of SQLite's 4 MiB: pages written again and
+        // again (the feed's tail, index pages, rate-limit rows) are copied once per checkpoint,
+        // so fewer checkpoints copy fewer pages (measured: an eighth of the writer's time).
+        writer
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES};"
+            ))
+            .map_err(map_err)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         let commits = Arc::new(Commits::default());
         let announce = commits.clone();

@@ -12,23 +12,98 @@ use crate::{
     time::to_iso,
 };
 
-/// Every column of a message, `readBy` included (as a JSON array in reading order).
+/// Every column of a message, `readBy` included (as a JSON array in reading order). Only group
+/// messages have read receipts: a private message skips the subquery (and its sort).
 const COLUMNS: &str = "m.id, m.message_id, m.chat_room_id, m.chat_type, m.sender, m.receiver, \
     m.group_id, m.message, m.attachment, m.status, m.client_message_id, m.created_at, \
-    m.updated_at, (SELECT json_group_array(user_id) FROM (SELECT r.user_id FROM message_reads r \
-    WHERE r.message_id = m.id ORDER BY r.rowid)) AS read_by";
+    m.updated_at, CASE WHEN m.chat_type = 'GROUP' THEN (SELECT json_group_array(user_id) \
+    FROM (SELECT r.user_id FROM message_reads r WHERE r.message_id = m.id ORDER BY r.rowid)) \
+    ELSE '[]' END AS read_by";
 
-/// The private rooms of user `?1`: latest message per room (window function) and unread count.
+/// The private rooms of user `?1`, newest first: their conversation rows and latest messages.
 pub(crate) fn private_rooms_sql() -> String {
     format!(
-        "WITH latest AS ( \
-           SELECT id, ROW_NUMBER() OVER (PARTITION BY chat_room_id \
-                                         ORDER BY created_at DESC, id DESC) AS rn \
-           FROM messages WHERE chat_type = 'PRIVATE' AND (sender = ?1 OR receiver = ?1)) \
-         SELECT {COLUMNS}, (SELECT COUNT(*) FROM messages u WHERE u.chat_room_id = m.chat_room_id \
-                            AND u.receiver = ?1 AND u.status <> 'READ') AS unread \
-         FROM latest JOIN messages m ON m.id = latest.id WHERE latest.rn = 1 \
-         ORDER BY m.created_at DESC, m.id DESC"
+        "SELECT {COLUMNS}, c.unread FROM conversations c JOIN messages m ON m.id = c.last_message \
+         WHERE c.user_id = ?1 ORDER BY c.last_at DESC, c.last_message DESC"
+    )
+}
+
+/// Moves `user`'s row of a private conversation to `message` (when it is the latest) and adds
+/// `unread` to its count.
+fn touch_conversation(
+    conn: &Connection,
+    user: UserId,
+    message: &Message,
+    unread: i64,
+) -> StoreResult<()> {
+    execute(
+        conn,
+        "INSERT INTO conversations (user_id, chat_room_id, last_message, last_at, unread) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (user_id, chat_room_id) DO UPDATE SET \
+           last_message = CASE WHEN (excluded.last_at, excluded.last_message) > (last_at, last_message) \
+                          THEN excluded.last_message ELSE last_message END, \
+           last_at = CASE WHEN (excluded.last_at, excluded.last_message) > (last_at, last_message) \
+                     THEN excluded.last_at ELSE last_at END, \
+           unread = unread + excluded.unread",
+        params![
+            user.to_hex(),
+            message.chat_room_id.to_string(),
+            message.id.to_hex(),
+            to_iso(&message.created_at),
+            unread
+        ],
+    )?;
+    Ok(())
+}
+
+/// `count` messages to `receiver` in `room` became READ.
+fn read_in_conversation(
+    conn: &Connection,
+    receiver: UserId,
+    room: &Room,
+    count: usize,
+) -> StoreResult<()> {
+    execute(
+        conn,
+        "UPDATE conversations SET unread = MAX(unread - ?, 0) WHERE user_id = ? AND chat_room_id = ?",
+        params![count as i64, receiver.to_hex(), room.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Rebuilds every conversation row from the messages: for database files written before these
+/// rows existed (at open, when there are private messages but no rows) and after bulk loads.
+pub(crate) fn rebuild_conversations(conn: &Connection) -> StoreResult<()> {
+    execute(conn, "DELETE FROM conversations", [])?;
+    execute(
+        conn,
+        "WITH parts AS ( \
+           SELECT sender AS user_id, chat_room_id, id, created_at, 0 AS unread_one \
+             FROM messages WHERE chat_type = 'PRIVATE' \
+           UNION ALL \
+           SELECT receiver, chat_room_id, id, created_at, status <> 'READ' \
+             FROM messages WHERE chat_type = 'PRIVATE'), \
+         ranked AS ( \
+           SELECT user_id, chat_room_id, id, created_at, \
+             ROW_NUMBER() OVER (PARTITION BY user_id, chat_room_id \
+                                ORDER BY created_at DESC, id DESC) AS rn, \
+             SUM(unread_one) OVER (PARTITION BY user_id, chat_room_id) AS unread \
+           FROM parts) \
+         INSERT INTO conversations (user_id, chat_room_id, last_message, last_at, unread) \
+         SELECT user_id, chat_room_id, id, created_at, unread FROM ranked WHERE rn = 1",
+        [],
+    )?;
+    Ok(())
+}
+
+/// Whether the conversation rows are missing for the private messages there are.
+pub(crate) fn conversations_missing(conn: &Connection) -> StoreResult<bool> {
+    one(
+        conn,
+        "SELECT NOT EXISTS (SELECT 1 FROM conversations) \
+           AND EXISTS (SELECT 1 FROM messages WHERE chat_type = 'PRIVATE')",
+        [],
+        |row| row.get::<_, bool>(0),
     )
 }
 
@@ -190,6 +265,11 @@ fn insert(conn: &Connection, message: &Message) -> StoreResult<()> {
             to_iso(&message.updated_at),
         ],
     )?;
+    if let Some(receiver) = message.receiver {
+        let unread = i64::from(message.status != MessageStatus::Read);
+        touch_conversation(conn, message.sender, message, 0)?;
+        touch_conversation(conn, receiver, message, unread)?;
+    }
     record(
         conn,
         &Change::MessageCreated(message.clone()),
@@ -275,11 +355,12 @@ impl MessageStore for SqliteStore {
                 let sql = format!(
                     "UPDATE messages SET status = ?, updated_at = ? WHERE id = ? AND {STATUS_RANK} < ?"
                 );
-                let mut changed = execute(
+                let status_moved = execute(
                     conn,
                     &sql,
                     params![status.as_str(), to_iso(&now), id.to_hex(), rank(status)],
                 )? > 0;
+                let mut changed = status_moved;
                 if let Some(reader) = reader {
                     let added = execute(
                         conn,
@@ -301,6 +382,11 @@ impl MessageStore for SqliteStore {
                 }
                 let message = load(conn, &id.to_hex())?;
                 if let Some(message) = &message {
+                    if let (true, MessageStatus::Read, Some(receiver)) =
+                        (status_moved, status, message.receiver)
+                    {
+                        read_in_conversation(conn, receiver, &message.chat_room_id, 1)?;
+                    }
                     record(conn, &Change::MessageUpdated(message.clone()), now)?;
                 }
                 Ok(message)
@@ -333,6 +419,10 @@ impl MessageStore for SqliteStore {
                     ],
                     |row| row.get::<_, String>(0),
                 )?;
+                if status == MessageStatus::Read && !ids.is_empty() {
+                    let room = Room::private(sender, receiver);
+                    read_in_conversation(conn, receiver, &room, ids.len())?;
+                }
                 for id in &ids {
                     if let Some(message) = load(conn, id)? {
                         record(conn, &Change::MessageUpdated(message), now)?;

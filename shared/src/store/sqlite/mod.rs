@@ -47,6 +47,12 @@ impl SqliteStore {
         })
     }
 
+    /// Rebuilds the per-user conversation rows from the messages, for bulk loads that write
+    /// messages straight into the file (the benchmarks' seeding) instead of through the port.
+    pub async fn rebuild_conversations(&self) -> StoreResult<()> {
+        self.engine.write(messages::rebuild_conversations).await
+    }
+
     /// The engine every operation goes through.
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine
@@ -59,6 +65,22 @@ fn prepare(path: &Path) -> StoreResult<()> {
     conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;"))
         .map_err(map_err)?;
     migrate(&conn)?;
+    if messages::conversations_missing(&conn)? {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+        // Checked again under the write lock: another process may have rebuilt them meanwhile.
+        let rebuilt = if messages::conversations_missing(&conn)? {
+            messages::rebuild_conversations(&conn)
+        } else {
+            Ok(())
+        };
+        let end = if rebuilt.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        conn.execute_batch(end).map_err(map_err)?;
+        rebuilt?;
+    }
     feed::prune(&conn)
 }
 

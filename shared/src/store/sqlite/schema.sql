@@ -91,6 +91,19 @@ CREATE INDEX IF NOT EXISTS messages_receiver_status ON messages (receiver, statu
 CREATE INDEX IF NOT EXISTS messages_group_created ON messages (group_id, created_at, id);
 CREATE INDEX IF NOT EXISTS messages_type_created ON messages (chat_type, created_at);
 
+-- each user's private conversations: the latest message and how many messages to the user are
+-- not yet READ, kept in the same transactions as sends and status changes (the rooms list reads
+-- these rows instead of aggregating the messages)
+CREATE TABLE IF NOT EXISTS conversations (
+    user_id      TEXT NOT NULL,
+    chat_room_id TEXT NOT NULL,
+    last_message TEXT NOT NULL,
+    last_at      TEXT NOT NULL,
+    unread       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, chat_room_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS conversations_recent ON conversations (user_id, last_at, last_message);
+
 -- group read receipts, in reading order (rowid)
 CREATE TABLE IF NOT EXISTS message_reads (
     message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
