@@ -41,6 +41,33 @@ pub mod iso {
     }
 }
 
+/// serde adapter for optional `DateTime<Utc>` fields (absent or `null` when unset).
+pub mod iso_option {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        at: &Option<DateTime<Utc>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => serializer.serialize_str(&super::to_iso(at)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            Some(text) => super::from_iso(&text)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("expected an ISO-8601 date")),
+            None => Ok(None),
+        }
+    }
+}
+
 /// Parses a lifetime written like the seed's `.env` (`15m`, `7d`, `12h`, `30s`, or plain seconds).
 pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
     let text = text.trim();

@@ -426,3 +426,63 @@ async fn an_ended_session_closes_its_api_gateway_connections() {
     })
     .await;
 }
+
+/// SPEC §7: an edit, a deletion and a reaction made over REST reach an API Gateway client of the
+/// conversation as events; the ws function serves the new actions too.
+#[tokio::test]
+async fn edits_deletions_and_reactions_reach_api_gateway_clients() {
+    on_each_backend(|app| async move {
+        let (url, received) = fake_gateway().await;
+        let (_node, gateway) = node_posting_to(&app, &url, "apigw-changes").await;
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        assert_eq!(
+            connect(&app, &gateway, "bob-1", &bob.access_token).await,
+            200
+        );
+        assert_eq!(
+            connect(&app, &gateway, "alice-1", &alice.access_token).await,
+            200
+        );
+        let sent = app.send_private(&alice, &bob, "draft").await;
+        let id = sent["messageId"].clone();
+        let path = format!("/api/v1/chat/message/{}", id.as_str().unwrap_or_default());
+        let edited = app
+            .call(
+                reqwest::Method::PATCH,
+                &path,
+                &alice.access_token,
+                Some(&json!({ "message": "edited" })),
+            )
+            .await;
+        assert!(edited.status().is_success());
+        let event = received
+            .expect("bob-1", "messageEdited", |m| m["messageId"] == id)
+            .await;
+        assert_eq!(event["message"], "edited");
+
+        // A reaction through a frame of the ws function.
+        let status = send_frame(
+            &app,
+            &gateway,
+            "bob-1",
+            json!({ "action": "addReaction", "messageId": id, "emoji": "👍" }),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let event = received
+            .expect("alice-1", "messageReactions", |m| m["messageId"] == id)
+            .await;
+        assert_eq!(event["reactions"][0]["userIds"], json!([bob.id]));
+
+        let deleted = app
+            .call(reqwest::Method::DELETE, &path, &alice.access_token, None)
+            .await;
+        assert!(deleted.status().is_success());
+        let event = received
+            .expect("bob-1", "messageDeleted", |m| m["messageId"] == id)
+            .await;
+        assert!(event["deletedAt"].is_string(), "{event}");
+    })
+    .await;
+}

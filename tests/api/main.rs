@@ -12,6 +12,7 @@ mod feed_recovery;
 mod fuzz;
 mod groups;
 mod health;
+mod message_changes;
 mod messages;
 mod migration;
 mod mongo_plans;

@@ -1,4 +1,4 @@
-//! The `messages` function: create, fetch history, status, undelivered.
+//! The `messages` function: create, fetch history, status, undelivered; edit, delete, reactions.
 
 use axum::{
     extract::{Path, State},
@@ -7,10 +7,13 @@ use axum::{
 };
 use shared::{
     auth::CurrentUser,
-    dto::chat::{CreateMessageRequest, FetchMessagesRequest, MessagePage, UpdateStatusRequest},
+    dto::chat::{
+        CreateMessageRequest, EditMessageRequest, FetchMessagesRequest, MessageDeleted,
+        MessagePage, MessageReactions, UpdateStatusRequest,
+    },
     http::{Api, ValidJson},
     model::{parse_id, Message},
-    service::messages,
+    service::{message_changes, messages},
     AppContext, AppError,
 };
 
@@ -22,6 +25,16 @@ pub fn api() -> Api {
         .get(
             "/api/v1/chat/messages/undelivered/{user_id}/{partner_id}",
             undelivered,
+        )
+        .patch("/api/v1/chat/message/{message_id}", edit)
+        .delete("/api/v1/chat/message/{message_id}", delete)
+        .put(
+            "/api/v1/chat/message/{message_id}/reactions/{emoji}",
+            add_reaction,
+        )
+        .delete(
+            "/api/v1/chat/message/{message_id}/reactions/{emoji}",
+            remove_reaction,
         )
 }
 
@@ -104,7 +117,93 @@ async fn undelivered(
     ))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/chat/message/{messageId}",
+    tag = "messages",
+    params(("messageId" = String, Path)),
+    request_body = EditMessageRequest,
+    responses((status = 200, description = "The message with its new text and `editedAt`; the conversation hears `messageEdited`", body = Message), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+/// The sender only; a deleted message cannot be edited (409).
+async fn edit(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(message_id): Path<String>,
+    ValidJson(input): ValidJson<EditMessageRequest>,
+) -> Result<Json<Message>, AppError> {
+    Ok(Json(
+        message_changes::edit(&ctx, caller, &message_id, input).await?,
+    ))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/chat/message/{messageId}",
+    tag = "messages",
+    params(("messageId" = String, Path)),
+    responses((status = 200, description = "The message is a tombstone (again: the same answer); the conversation hears `messageDeleted`", body = MessageDeleted), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+/// The sender, or an admin of the group for group messages.
+async fn delete(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(message_id): Path<String>,
+) -> Result<Json<MessageDeleted>, AppError> {
+    Ok(Json(
+        message_changes::delete(&ctx, caller, &message_id).await?,
+    ))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/chat/message/{messageId}/reactions/{emoji}",
+    tag = "messages",
+    params(("messageId" = String, Path), ("emoji" = String, Path, description = "1–32 characters, URL-encoded")),
+    responses((status = 200, description = "The caller's reaction is there (idempotent); the conversation hears `messageReactions`", body = MessageReactions), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+/// Participants only; at most 20 distinct emoji per message (409 beyond).
+async fn add_reaction(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path((message_id, emoji)): Path<(String, String)>,
+) -> Result<Json<MessageReactions>, AppError> {
+    Ok(Json(
+        message_changes::react(&ctx, caller, &message_id, &emoji, true).await?,
+    ))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/chat/message/{messageId}/reactions/{emoji}",
+    tag = "messages",
+    params(("messageId" = String, Path), ("emoji" = String, Path, description = "1–32 characters, URL-encoded")),
+    responses((status = 200, description = "The caller's reaction is gone (idempotent)", body = MessageReactions), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn remove_reaction(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path((message_id, emoji)): Path<(String, String)>,
+) -> Result<Json<MessageReactions>, AppError> {
+    Ok(Json(
+        message_changes::react(&ctx, caller, &message_id, &emoji, false).await?,
+    ))
+}
+
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(create, fetch, update_status, undelivered))]
+#[openapi(paths(
+    create,
+    fetch,
+    update_status,
+    undelivered,
+    edit,
+    delete,
+    add_reaction,
+    remove_reaction
+))]
 pub struct Docs;

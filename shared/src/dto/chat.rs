@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use crate::model::{ChatType, GroupId, Message, MessageStatus, Room, UserId};
+use chrono::{DateTime, Utc};
+
+use crate::model::{ChatType, GroupId, Message, MessageStatus, Reaction, Room, UserId};
 
 /// Longest message text accepted, in characters.
 pub const MAX_MESSAGE_CHARS: u64 = 5_000;
@@ -117,5 +119,61 @@ impl CreateMessageRequest {
         } else {
             ChatType::Private
         })
+    }
+}
+
+/// `PATCH /chat/message/{messageId}` (and the socket's `editMessage`): the new text, under the
+/// same rules as sending.
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EditMessageRequest {
+    #[validate(
+        length(min = 1, max = 5000, message = "message must be 1 to 5000 characters"),
+        custom(
+            function = "super::rules::not_blank",
+            message = "message must not be blank"
+        )
+    )]
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
+    pub message: String,
+}
+
+/// The answer to a deletion, and the `messageDeleted` event's payload.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageDeleted {
+    pub message_id: String,
+    pub chat_room_id: Room,
+    #[serde(with = "crate::time::iso_option")]
+    #[schema(value_type = String, format = DateTime)]
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Message> for MessageDeleted {
+    fn from(message: &Message) -> Self {
+        Self {
+            message_id: message.message_id.clone(),
+            chat_room_id: message.chat_room_id,
+            deleted_at: message.deleted_at,
+        }
+    }
+}
+
+/// The answer to adding or removing a reaction, and the `messageReactions` event's payload.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageReactions {
+    pub message_id: String,
+    pub chat_room_id: Room,
+    pub reactions: Vec<Reaction>,
+}
+
+impl From<&Message> for MessageReactions {
+    fn from(message: &Message) -> Self {
+        Self {
+            message_id: message.message_id.clone(),
+            chat_room_id: message.chat_room_id,
+            reactions: message.reactions.clone(),
+        }
     }
 }

@@ -88,6 +88,80 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::time::iso")]
     pub updated_at: DateTime<Utc>,
+    /// When the sender last changed the text.
+    #[serde(
+        with = "crate::time::iso_option",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// A tombstone: the message stays in history with its text, attachment and reactions removed.
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(
+        with = "crate::time::iso_option",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// One entry per emoji, in the order they were first used.
+    #[serde(default)]
+    pub reactions: Vec<Reaction>,
+}
+
+/// Distinct emoji one message may carry.
+pub const MAX_DISTINCT_REACTIONS: usize = 20;
+/// Reacting users listed per emoji (the count covers them all).
+pub const MAX_REACTION_USERS_LISTED: usize = 20;
+
+/// The users who reacted to a message with one emoji.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Reaction {
+    pub emoji: String,
+    pub count: u64,
+    /// The first `MAX_REACTION_USERS_LISTED` of them, in the order they reacted.
+    pub user_ids: Vec<UserId>,
+}
+
+impl Reaction {
+    /// Groups `(emoji, user)` pairs, given in reaction order, into the API's reactions.
+    pub fn group(pairs: impl IntoIterator<Item = (String, UserId)>) -> Vec<Reaction> {
+        let mut reactions: Vec<Reaction> = Vec::new();
+        for (emoji, user) in pairs {
+            let index = match reactions.iter().position(|r| r.emoji == emoji) {
+                Some(index) => index,
+                None => {
+                    reactions.push(Reaction {
+                        emoji,
+                        count: 0,
+                        user_ids: Vec::new(),
+                    });
+                    reactions.len() - 1
+                }
+            };
+            let reaction = &mut reactions[index];
+            reaction.count += 1;
+            if reaction.user_ids.len() < MAX_REACTION_USERS_LISTED {
+                reaction.user_ids.push(user);
+            }
+        }
+        reactions
+    }
+}
+
+impl Message {
+    /// The participants' rooms an edit, deletion or reaction reaches: both users of a private
+    /// conversation, or the group.
+    pub fn conversation_rooms(&self) -> Vec<Room> {
+        match (self.receiver, self.group_id) {
+            (Some(receiver), _) => vec![Room::User(self.sender), Room::User(receiver)],
+            (None, Some(group)) => vec![Room::Group(group)],
+            (None, None) => vec![Room::User(self.sender)],
+        }
+    }
 }
 
 /// Where a history page starts: a message's position in its room.

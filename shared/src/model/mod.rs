@@ -9,7 +9,10 @@ pub mod user;
 
 pub use group::{Group, GroupPatch};
 pub use ids::{parse_id, GroupId, MessageOid, ObjectIdError, SessionId, UserId};
-pub use message::{ChatType, Cursor, HistoryWindow, Message, MessageStatus};
+pub use message::{
+    ChatType, Cursor, HistoryWindow, Message, MessageStatus, Reaction, MAX_DISTINCT_REACTIONS,
+    MAX_REACTION_USERS_LISTED,
+};
 pub use room::{Pair, Room, RoomError};
 pub use session::{ClientInfo, NewSession, Session};
 pub use user::{search_key, NewUser, ProfilePatch, PublicUser, User, UserRecord};

@@ -76,6 +76,10 @@ pub async fn send(
         client_message_id: input.client_message_id.clone(),
         created_at: now,
         updated_at: now,
+        edited_at: None,
+        deleted: false,
+        deleted_at: None,
+        reactions: Vec::new(),
     };
     // The idempotency lookup, the rate limit, who may receive it and the write: one store
     // operation (one transaction on SQLite).

@@ -4,6 +4,7 @@ pub mod access;
 pub mod auth;
 pub mod groups;
 pub mod health;
+pub mod message_changes;
 pub mod messages;
 pub mod presence;
 pub mod rate_limit;

@@ -95,6 +95,24 @@ pub trait MessageStore: Send + Sync {
     /// hit, the receiver (or the sender's group membership), the message and its feed event.
     async fn send_message(&self, send: SendRequest) -> StoreResult<SendOutcome>;
     async fn find_message(&self, message_id: &str) -> StoreResult<Option<Message>>;
+    /// Replaces the text of a message that is not deleted (and sets `editedAt`); `None` when the
+    /// message is gone or deleted.
+    async fn edit_message(
+        &self,
+        id: MessageOid,
+        text: String,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>>;
+    /// Turns a message into a tombstone (text, attachment and reactions removed, `deletedAt`
+    /// set); the message after it, and whether this call deleted it (false: it already was).
+    async fn delete_message(
+        &self,
+        id: MessageOid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Message, bool)>>;
+    /// Adds or removes `user`'s `emoji` on a message that is not deleted. Idempotent; a new
+    /// emoji beyond `max_distinct` is refused.
+    async fn react(&self, reaction: ReactionChange) -> StoreResult<ReactOutcome>;
     async fn find_message_by_client_id(
         &self,
         sender: UserId,
@@ -141,6 +159,31 @@ pub trait MessageStore: Send + Sync {
     /// For each of `groups`: the latest message and how many messages from others the user has not
     /// read (not in `readBy`). Groups without messages are left out.
     async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>>;
+}
+
+/// One reaction added or removed.
+#[derive(Debug, Clone)]
+pub struct ReactionChange {
+    pub message: MessageOid,
+    pub emoji: String,
+    pub user: UserId,
+    pub add: bool,
+    pub max_distinct: usize,
+    pub now: DateTime<Utc>,
+}
+
+/// What `react` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReactOutcome {
+    /// The reactions after the call (changed or, for a repeat, as they were).
+    Done {
+        message: Box<Message>,
+        changed: bool,
+    },
+    /// A new emoji on a message that already has `max_distinct`.
+    TooMany,
+    /// No such message, or it is deleted.
+    Gone,
 }
 
 /// What `send_message` is asked to do; the service has validated it and made the message.
@@ -234,6 +277,12 @@ pub enum Change {
     MessageCreated(Message),
     /// A status or `readBy` change; carries the message after it.
     MessageUpdated(Message),
+    /// The sender changed the text; carries the message after it.
+    MessageEdited(Message),
+    /// The message became a tombstone; carries it.
+    MessageDeleted(Message),
+    /// A reaction was added or removed; carries the message after it.
+    ReactionsChanged(Message),
     /// Created, renamed, membership changed or deactivated; carries the group after it.
     GroupChanged(Group),
     /// A user came online (first connection anywhere) or went offline (last one closed).

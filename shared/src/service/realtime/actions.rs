@@ -10,13 +10,13 @@ use super::{audience::about, event};
 use crate::{
     auth::CurrentUser,
     dto::{
-        chat::{CreateMessageRequest, FetchMessagesRequest},
+        chat::{CreateMessageRequest, EditMessageRequest, FetchMessagesRequest},
         decode,
         realtime::{GroupCallIncoming, GroupCallRequest},
     },
     error::AppError,
     model::{parse_id, GroupId, MessageStatus, Room, UserId},
-    service::{access, messages, presence, rate_limit},
+    service::{access, message_changes, messages, presence, rate_limit},
     AppContext,
 };
 
@@ -36,6 +36,10 @@ pub const ACTIONS: &[&str] = &[
     "joinGroup",
     "leaveGroup",
     "groupCall",
+    "editMessage",
+    "deleteMessage",
+    "addReaction",
+    "removeReaction",
 ];
 
 /// The actions that only signal other users (no stored data): they share `SIGNAL_RATE_LIMIT`.
@@ -137,6 +141,24 @@ pub async fn dispatch(
         "joinGroup" => group_room(ctx, caller, &payload, true).await,
         "leaveGroup" => group_room(ctx, caller, &payload, false).await,
         "groupCall" => group_call(ctx, caller, payload).await,
+        "editMessage" => {
+            let message_id = field(&payload, "messageId")?.to_owned();
+            let mut body = payload;
+            if let Some(fields) = body.as_object_mut() {
+                fields.remove("messageId");
+            }
+            let input: EditMessageRequest = decode::payload(body)?;
+            Answer::ack(message_changes::edit(ctx, caller, &message_id, input).await?)
+        }
+        "deleteMessage" => {
+            let message_id = field(&payload, "messageId")?;
+            Answer::ack(message_changes::delete(ctx, caller, message_id).await?)
+        }
+        "addReaction" | "removeReaction" => {
+            let (message_id, emoji) = (field(&payload, "messageId")?, field(&payload, "emoji")?);
+            let add = action == "addReaction";
+            Answer::ack(message_changes::react(ctx, caller, message_id, emoji, add).await?)
+        }
         other => Err(AppError::bad_request(format!(
             "unknown action {other:?}: use one of {}",
             ACTIONS.join(", ")

@@ -5,6 +5,12 @@ pub const MESSAGE_SENT: &str = "messageSent";
 pub const MESSAGE_RECEIVED: &str = "messageReceived";
 pub const GROUP_MESSAGE_RECEIVED: &str = "groupMessageReceived";
 pub const MESSAGE_STATUS: &str = "messageStatus";
+/// The sender changed a message's text: the message.
+pub const MESSAGE_EDITED: &str = "messageEdited";
+/// A message became a tombstone: `{messageId, chatRoomId, deletedAt}`.
+pub const MESSAGE_DELETED: &str = "messageDeleted";
+/// A message's reactions changed: `{messageId, chatRoomId, reactions}`.
+pub const MESSAGE_REACTIONS: &str = "messageReactions";
 pub const MESSAGES_FETCHED: &str = "messagesFetched";
 pub const GROUP_MESSAGES_FETCHED: &str = "groupMessagesFetched";
 pub const USER_STATUS: &str = "userStatus";

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::event;
 use crate::{
+    dto::chat::{MessageDeleted, MessageReactions},
     model::{ChatType, Message, Room, UserId},
     store::{Change, PresenceChange},
 };
@@ -51,6 +52,19 @@ pub fn client_events(change: &Change) -> Vec<Outbound> {
             Room::User(message.sender),
             None,
         )],
+        Change::MessageEdited(message) => {
+            to_conversation(event::MESSAGE_EDITED, message_payload(message), message)
+        }
+        Change::MessageDeleted(message) => to_conversation(
+            event::MESSAGE_DELETED,
+            to_payload(MessageDeleted::from(message)),
+            message,
+        ),
+        Change::ReactionsChanged(message) => to_conversation(
+            event::MESSAGE_REACTIONS,
+            to_payload(MessageReactions::from(message)),
+            message,
+        ),
         Change::GroupChanged(_) => Vec::new(),
         // The session's sockets hear why before the transport closes them.
         Change::SessionEnded(session) => vec![Outbound::to_room(
@@ -99,8 +113,21 @@ fn new_message(message: &Message) -> Option<Outbound> {
     }
 }
 
+/// `event` for everyone in the message's conversation, the author's other devices included.
+fn to_conversation(event: &'static str, payload: Value, message: &Message) -> Vec<Outbound> {
+    message
+        .conversation_rooms()
+        .into_iter()
+        .map(|room| Outbound::to_room(event, payload.clone(), room, None))
+        .collect()
+}
+
 fn message_payload(message: &Message) -> Value {
-    serde_json::to_value(message).unwrap_or(Value::Null)
+    to_payload(message)
+}
+
+fn to_payload(body: impl serde::Serialize) -> Value {
+    serde_json::to_value(body).unwrap_or(Value::Null)
 }
 
 /// `userOnline {userId}` / `userOffline {userId, lastSeen}`.
@@ -139,7 +166,57 @@ mod tests {
             client_message_id: None,
             created_at: now,
             updated_at: now,
+            edited_at: None,
+            deleted: false,
+            deleted_at: None,
+            reactions: Vec::new(),
         }
+    }
+
+    #[test]
+    fn edits_deletions_and_reactions_reach_both_sides_of_a_private_chat() {
+        let receiver = UserId::new();
+        let mut changed = message(ChatType::Private, Some(receiver), None);
+        changed.deleted = true;
+        changed.deleted_at = Some(crate::time::now());
+        for (change, name) in [
+            (
+                Change::MessageEdited(changed.clone()),
+                event::MESSAGE_EDITED,
+            ),
+            (
+                Change::MessageDeleted(changed.clone()),
+                event::MESSAGE_DELETED,
+            ),
+            (
+                Change::ReactionsChanged(changed.clone()),
+                event::MESSAGE_REACTIONS,
+            ),
+        ] {
+            let events = client_events(&change);
+            let rooms: Vec<_> = events.iter().map(|e| e.to.clone()).collect();
+            assert_eq!(
+                rooms,
+                vec![
+                    Recipients::Room {
+                        room: Room::User(changed.sender),
+                        except: None
+                    },
+                    Recipients::Room {
+                        room: Room::User(receiver),
+                        except: None
+                    },
+                ]
+            );
+            assert!(events.iter().all(|e| e.event == name));
+            assert_eq!(events[0].payload["messageId"], "m");
+        }
+        let deleted = client_events(&Change::MessageDeleted(changed.clone()));
+        assert!(deleted[0].payload["deletedAt"].is_string());
+        assert!(
+            deleted[0].payload.get("message").is_none(),
+            "no text in a deletion"
+        );
     }
 
     #[test]

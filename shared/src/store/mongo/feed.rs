@@ -76,6 +76,35 @@ fn updated_fields(event: &Event) -> Option<&Document> {
         .map(|description| &description.updated_fields)
 }
 
+/// Whether the write changed `field` (set, removed, or an array under it changed or shrank).
+fn touched(event: &Event, field: &str) -> bool {
+    let Some(description) = event.update_description.as_ref() else {
+        return false;
+    };
+    let under = |path: &str| path == field || path.starts_with(&format!("{field}."));
+    description.updated_fields.keys().any(|path| under(path))
+        || description.removed_fields.iter().any(|path| under(path))
+        || description
+            .truncated_arrays
+            .iter()
+            .flatten()
+            .any(|array| under(&array.field))
+}
+
+/// What an update of a message was, from the fields it wrote: a deletion, an edit, a reaction,
+/// or (anything else) a status or read-receipt change.
+fn message_update(event: &Event) -> fn(crate::model::Message) -> Change {
+    if touched(event, "deletedAt") {
+        Change::MessageDeleted
+    } else if touched(event, "editedAt") {
+        Change::MessageEdited
+    } else if touched(event, "reactions") {
+        Change::ReactionsChanged
+    } else {
+        Change::MessageUpdated
+    }
+}
+
 /// A presence transition as written: `isOnline` (and `lastSeen`, when going offline) from the
 /// update itself; the looked-up user only fills in a `lastSeen` the update did not set.
 fn presence(event: &Event) -> Option<PresenceChange> {
@@ -127,6 +156,7 @@ fn to_change(event: Event) -> Result<Option<Change>, String> {
     let written_status = updated_fields(&event)
         .and_then(|fields| fields.get_str("status").ok())
         .and_then(MessageStatus::parse);
+    let updated = message_update(&event);
     let Some(document) = event.full_document else {
         return Ok(None);
     };
@@ -139,7 +169,7 @@ fn to_change(event: Event) -> Result<Option<Change>, String> {
                 if let Some(status) = written_status {
                     message.status = status;
                 }
-                Change::MessageUpdated(message)
+                updated(message)
             }
         }
         Some(GROUPS) => Change::GroupChanged(typed::<GroupDoc>(&document)?.into()),

@@ -10,10 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{indexes::MESSAGES, map_err, to_bson_time, MongoStore};
 use crate::{
-    model::{ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Room, UserId},
+    model::{
+        ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Reaction, Room,
+        UserId,
+    },
     store::{
-        GroupStore, MessageStore, RateLimitStore, RoomSummary, SendOutcome, SendRequest,
-        StoreResult, UserStore,
+        GroupStore, MessageStore, RateLimitStore, ReactOutcome, ReactionChange, RoomSummary,
+        SendOutcome, SendRequest, StoreResult, UserStore,
     },
 };
 
@@ -42,6 +45,26 @@ pub(crate) struct MessageDoc {
     client_message_id: Option<String>,
     created_at: bson::DateTime,
     updated_at: bson::DateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    edited_at: Option<bson::DateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<bson::DateTime>,
+    /// One entry per user and emoji, in reaction order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    reactions: Vec<ReactionDoc>,
+}
+
+/// One user's reaction with one emoji.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReactionDoc {
+    emoji: String,
+    user_id: ObjectId,
+}
+
+/// Matches a message's entry for `user` and `emoji`.
+fn reaction_entry(emoji: &str, user: UserId) -> Document {
+    doc! { "$elemMatch": { "emoji": emoji, "userId": user.0 } }
 }
 
 impl From<&Message> for MessageDoc {
@@ -61,6 +84,18 @@ impl From<&Message> for MessageDoc {
             client_message_id: m.client_message_id.clone(),
             created_at: to_bson_time(&m.created_at),
             updated_at: to_bson_time(&m.updated_at),
+            edited_at: m.edited_at.as_ref().map(to_bson_time),
+            deleted_at: m.deleted_at.as_ref().map(to_bson_time),
+            reactions: m
+                .reactions
+                .iter()
+                .flat_map(|reaction| {
+                    reaction.user_ids.iter().map(|user| ReactionDoc {
+                        emoji: reaction.emoji.clone(),
+                        user_id: user.0,
+                    })
+                })
+                .collect(),
         }
     }
 }
@@ -82,6 +117,14 @@ impl From<MessageDoc> for Message {
             client_message_id: d.client_message_id,
             created_at: d.created_at.to_chrono(),
             updated_at: d.updated_at.to_chrono(),
+            edited_at: d.edited_at.map(|at| at.to_chrono()),
+            deleted: d.deleted_at.is_some(),
+            deleted_at: d.deleted_at.map(|at| at.to_chrono()),
+            reactions: Reaction::group(
+                d.reactions
+                    .into_iter()
+                    .map(|reaction| (reaction.emoji, UserId(reaction.user_id))),
+            ),
         }
     }
 }
@@ -192,6 +235,106 @@ impl MessageStore for MongoStore {
         }
         self.insert_message(message.clone()).await?;
         Ok(SendOutcome::Created(message))
+    }
+
+    async fn edit_message(
+        &self,
+        id: MessageOid,
+        text: String,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>> {
+        let at = to_bson_time(&now);
+        let edited = self
+            .messages()
+            .find_one_and_update(
+                doc! { "_id": id.0, "deletedAt": Bson::Null },
+                doc! { "$set": { "message": text, "editedAt": at, "updatedAt": at } },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(map_err)?;
+        Ok(edited.map(Message::from))
+    }
+
+    async fn delete_message(
+        &self,
+        id: MessageOid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Message, bool)>> {
+        let at = to_bson_time(&now);
+        let deleted = self
+            .messages()
+            .find_one_and_update(
+                doc! { "_id": id.0, "deletedAt": Bson::Null },
+                doc! {
+                    "$set": { "message": "", "deletedAt": at, "updatedAt": at, "reactions": [] },
+                    "$unset": { "attachment": "" },
+                },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(map_err)?;
+        if let Some(message) = deleted {
+            return Ok(Some((Message::from(message), true)));
+        }
+        // Already a tombstone (or no such message).
+        let found = self
+            .messages()
+            .find_one(doc! { "_id": id.0 })
+            .await
+            .map_err(map_err)?;
+        Ok(found.map(|message| (Message::from(message), false)))
+    }
+
+    /// The distinct-emoji cap is checked on the document read first: two concurrent new emoji
+    /// can pass it together (as the other caps on this adapter).
+    async fn react(&self, change: ReactionChange) -> StoreResult<ReactOutcome> {
+        let Some(current) = self
+            .messages()
+            .find_one(doc! { "_id": change.message.0, "deletedAt": Bson::Null })
+            .await
+            .map_err(map_err)?
+        else {
+            return Ok(ReactOutcome::Gone);
+        };
+        let current = Message::from(current);
+        let has_emoji = current.reactions.iter().any(|r| r.emoji == change.emoji);
+        if change.add && !has_emoji && current.reactions.len() >= change.max_distinct {
+            return Ok(ReactOutcome::TooMany);
+        }
+        let entry = reaction_entry(&change.emoji, change.user);
+        let at = to_bson_time(&change.now);
+        let pair = doc! { "emoji": &change.emoji, "userId": change.user.0 };
+        // One write that happens only when it changes something, so a repeat writes nothing
+        // (and puts nothing on the change stream).
+        let (filter, update) = if change.add {
+            (
+                doc! { "_id": change.message.0, "deletedAt": Bson::Null,
+                "reactions": { "$not": entry } },
+                doc! { "$push": { "reactions": pair }, "$set": { "updatedAt": at } },
+            )
+        } else {
+            (
+                doc! { "_id": change.message.0, "deletedAt": Bson::Null, "reactions": entry },
+                doc! { "$pull": { "reactions": pair }, "$set": { "updatedAt": at } },
+            )
+        };
+        let updated = self
+            .messages()
+            .find_one_and_update(filter, update)
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(map_err)?;
+        Ok(match updated {
+            Some(message) => ReactOutcome::Done {
+                message: Box::new(Message::from(message)),
+                changed: true,
+            },
+            None => ReactOutcome::Done {
+                message: Box::new(current),
+                changed: false,
+            },
+        })
     }
 
     async fn find_message(&self, message_id: &str) -> StoreResult<Option<Message>> {
@@ -380,7 +523,11 @@ impl MessageStore for MongoStore {
     async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
         let me = Bson::ObjectId(user.0);
         let unread = doc! { "$cond": [
-            { "$and": [ { "$eq": ["$receiver", &me] }, { "$ne": ["$status", "READ"] } ] }, 1, 0
+            { "$and": [
+                { "$eq": ["$receiver", &me] },
+                { "$ne": ["$status", "READ"] },
+                { "$eq": [{ "$ifNull": ["$deletedAt", Bson::Null] }, Bson::Null] },
+            ] }, 1, 0
         ] };
         let pipeline = vec![
             doc! { "$match": {
@@ -407,6 +554,7 @@ impl MessageStore for MongoStore {
             { "$and": [
                 { "$ne": ["$sender", &me] },
                 { "$not": [ { "$in": [&me, { "$ifNull": ["$readBy", []] }] } ] },
+                { "$eq": [{ "$ifNull": ["$deletedAt", Bson::Null] }, Bson::Null] },
             ] }, 1, 0
         ] };
         let pipeline = vec![

@@ -7,8 +7,14 @@ use super::{
     parse_time, placeholders, rate_limits, users, SqliteStore,
 };
 use crate::{
-    model::{ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Room, UserId},
-    store::{Change, MessageStore, RoomSummary, SendOutcome, SendRequest, StoreError, StoreResult},
+    model::{
+        ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Reaction, Room,
+        UserId,
+    },
+    store::{
+        Change, MessageStore, ReactOutcome, ReactionChange, RoomSummary, SendOutcome, SendRequest,
+        StoreError, StoreResult,
+    },
     time::to_iso,
 };
 
@@ -18,7 +24,14 @@ const COLUMNS: &str = "m.id, m.message_id, m.chat_room_id, m.chat_type, m.sender
     m.group_id, m.message, m.attachment, m.status, m.client_message_id, m.created_at, \
     m.updated_at, CASE WHEN m.chat_type = 'GROUP' THEN (SELECT json_group_array(user_id) \
     FROM (SELECT r.user_id FROM message_reads r WHERE r.message_id = m.id ORDER BY r.rowid)) \
-    ELSE '[]' END AS read_by";
+    ELSE '[]' END AS read_by, m.edited_at, m.deleted_at, \
+    CASE WHEN EXISTS (SELECT 1 FROM message_reactions x WHERE x.message_id = m.id) \
+    THEN (SELECT json_group_array(json_array(emoji, user_id)) FROM (SELECT x.emoji, x.user_id \
+    FROM message_reactions x WHERE x.message_id = m.id ORDER BY x.rowid)) ELSE '[]' END \
+    AS reactions";
+
+/// The number of columns in `COLUMNS` (a room summary's unread count follows them).
+const COLUMN_COUNT: usize = 17;
 
 /// The private rooms of user `?1`, newest first: their conversation rows and latest messages.
 pub(crate) fn private_rooms_sql() -> String {
@@ -81,7 +94,7 @@ pub(crate) fn rebuild_conversations(conn: &Connection) -> StoreResult<()> {
            SELECT sender AS user_id, chat_room_id, id, created_at, 0 AS unread_one \
              FROM messages WHERE chat_type = 'PRIVATE' \
            UNION ALL \
-           SELECT receiver, chat_room_id, id, created_at, status <> 'READ' \
+           SELECT receiver, chat_room_id, id, created_at, status <> 'READ' AND deleted_at IS NULL \
              FROM messages WHERE chat_type = 'PRIVATE'), \
          ranked AS ( \
            SELECT user_id, chat_room_id, id, created_at, \
@@ -141,6 +154,9 @@ struct MessageRow {
     created_at: String,
     updated_at: String,
     read_by: String,
+    edited_at: Option<String>,
+    deleted_at: Option<String>,
+    reactions: String,
 }
 
 impl MessageRow {
@@ -161,6 +177,9 @@ impl MessageRow {
             created_at: row.get(11)?,
             updated_at: row.get(12)?,
             read_by: row.get(13)?,
+            edited_at: row.get(14)?,
+            deleted_at: row.get(15)?,
+            reactions: row.get(16)?,
         })
     }
 
@@ -192,13 +211,34 @@ impl MessageRow {
             client_message_id: self.client_message_id,
             created_at: parse_time("messages.created_at", &self.created_at)?,
             updated_at: parse_time("messages.updated_at", &self.updated_at)?,
+            edited_at: self
+                .edited_at
+                .map(|at| parse_time("messages.edited_at", &at))
+                .transpose()?,
+            deleted: self.deleted_at.is_some(),
+            deleted_at: self
+                .deleted_at
+                .map(|at| parse_time("messages.deleted_at", &at))
+                .transpose()?,
+            reactions: parse_reactions(&self.reactions)?,
         })
     }
 }
 
+/// The `[[emoji, userId], …]` pairs of `COLUMNS`, grouped per emoji.
+fn parse_reactions(json: &str) -> StoreResult<Vec<Reaction>> {
+    let pairs: Vec<(String, String)> = serde_json::from_str(json)
+        .map_err(|_| StoreError::Backend("corrupt message_reactions list in database".into()))?;
+    let pairs = pairs
+        .into_iter()
+        .map(|(emoji, user)| Ok((emoji, parse_column("message_reactions.user_id", &user)?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Reaction::group(pairs))
+}
+
 /// A room summary row: the columns of `COLUMNS`, then the unread count.
 fn read_summary(row: &Row<'_>) -> rusqlite::Result<(MessageRow, i64)> {
-    Ok((MessageRow::read(row)?, row.get(14)?))
+    Ok((MessageRow::read(row)?, row.get(COLUMN_COUNT)?))
 }
 
 fn summaries(rows: Vec<(MessageRow, i64)>) -> StoreResult<Vec<RoomSummary>> {
@@ -308,8 +348,142 @@ fn send(conn: &Connection, request: SendRequest) -> StoreResult<SendOutcome> {
     Ok(SendOutcome::Created(message))
 }
 
+/// `edit_message` as one operation of the writer.
+fn edit(
+    conn: &Connection,
+    id: MessageOid,
+    text: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Message>> {
+    let changed = execute(
+        conn,
+        "UPDATE messages SET message = ?, edited_at = ?, updated_at = ? \
+         WHERE id = ? AND deleted_at IS NULL",
+        params![text, to_iso(&now), to_iso(&now), id.to_hex()],
+    )?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    let message = load(conn, &id.to_hex())?;
+    if let Some(message) = &message {
+        record(conn, &Change::MessageEdited(message.clone()), now)?;
+    }
+    Ok(message)
+}
+
+/// `delete_message` as one operation of the writer.
+fn delete(
+    conn: &Connection,
+    id: MessageOid,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(Message, bool)>> {
+    let Some(before) = load(conn, &id.to_hex())? else {
+        return Ok(None);
+    };
+    if before.deleted {
+        return Ok(Some((before, false)));
+    }
+    execute(
+        conn,
+        "UPDATE messages SET message = '', attachment = NULL, deleted_at = ?, updated_at = ? \
+         WHERE id = ?",
+        params![to_iso(&now), to_iso(&now), id.to_hex()],
+    )?;
+    execute(
+        conn,
+        "DELETE FROM message_reactions WHERE message_id = ?",
+        [id.to_hex()],
+    )?;
+    // Unread counts leave deleted messages out.
+    if let (Some(receiver), true) = (before.receiver, before.status != MessageStatus::Read) {
+        read_in_conversation(conn, receiver, &before.chat_room_id, 1)?;
+    }
+    let Some(message) = load(conn, &id.to_hex())? else {
+        return Ok(None);
+    };
+    record(conn, &Change::MessageDeleted(message.clone()), now)?;
+    Ok(Some((message, true)))
+}
+
+/// `react` as one operation of the writer.
+fn react(conn: &Connection, change: &ReactionChange) -> StoreResult<ReactOutcome> {
+    let id = change.message.to_hex();
+    let live = optional(
+        conn,
+        "SELECT deleted_at IS NULL FROM messages WHERE id = ?",
+        [&id],
+        |row| row.get::<_, bool>(0),
+    )?;
+    if live != Some(true) {
+        return Ok(ReactOutcome::Gone);
+    }
+    let changed = if change.add {
+        let (distinct, present): (i64, bool) = one(
+            conn,
+            "SELECT COUNT(DISTINCT emoji), COALESCE(MAX(emoji = ?2), 0) \
+             FROM message_reactions WHERE message_id = ?1",
+            params![id, change.emoji],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        if !present && usize::try_from(distinct).unwrap_or(usize::MAX) >= change.max_distinct {
+            return Ok(ReactOutcome::TooMany);
+        }
+        execute(
+            conn,
+            "INSERT OR IGNORE INTO message_reactions (message_id, emoji, user_id) VALUES (?, ?, ?)",
+            params![id, change.emoji, change.user.to_hex()],
+        )? > 0
+    } else {
+        execute(
+            conn,
+            "DELETE FROM message_reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
+            params![id, change.emoji, change.user.to_hex()],
+        )? > 0
+    };
+    if changed {
+        execute(
+            conn,
+            "UPDATE messages SET updated_at = ? WHERE id = ?",
+            params![to_iso(&change.now), id],
+        )?;
+    }
+    let Some(message) = load(conn, &id)? else {
+        return Ok(ReactOutcome::Gone);
+    };
+    if changed {
+        record(conn, &Change::ReactionsChanged(message.clone()), change.now)?;
+    }
+    Ok(ReactOutcome::Done {
+        message: Box::new(message),
+        changed,
+    })
+}
+
 #[async_trait]
 impl MessageStore for SqliteStore {
+    async fn edit_message(
+        &self,
+        id: MessageOid,
+        text: String,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>> {
+        self.engine()
+            .write(move |conn| edit(conn, id, &text, now))
+            .await
+    }
+
+    async fn delete_message(
+        &self,
+        id: MessageOid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Message, bool)>> {
+        self.engine().write(move |conn| delete(conn, id, now)).await
+    }
+
+    async fn react(&self, change: ReactionChange) -> StoreResult<ReactOutcome> {
+        self.engine().write(move |conn| react(conn, &change)).await
+    }
+
     async fn insert_message(&self, message: Message) -> StoreResult<()> {
         self.engine()
             .write(move |conn| insert(conn, &message))
@@ -382,8 +556,8 @@ impl MessageStore for SqliteStore {
                 }
                 let message = load(conn, &id.to_hex())?;
                 if let Some(message) = &message {
-                    if let (true, MessageStatus::Read, Some(receiver)) =
-                        (status_moved, status, message.receiver)
+                    if let (true, MessageStatus::Read, Some(receiver), false) =
+                        (status_moved, status, message.receiver, message.deleted)
                     {
                         read_in_conversation(conn, receiver, &message.chat_room_id, 1)?;
                     }
@@ -405,7 +579,8 @@ impl MessageStore for SqliteStore {
             .write(move |conn| {
                 let sql = format!(
                     "UPDATE messages SET status = ?, updated_at = ? WHERE chat_type = 'PRIVATE' \
-                     AND sender = ? AND receiver = ? AND {STATUS_RANK} < ? RETURNING id"
+                     AND sender = ? AND receiver = ? AND {STATUS_RANK} < ? \
+                     RETURNING id, deleted_at IS NULL"
                 );
                 let ids = all(
                     conn,
@@ -417,13 +592,15 @@ impl MessageStore for SqliteStore {
                         receiver.to_hex(),
                         rank(status)
                     ],
-                    |row| row.get::<_, String>(0),
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?)),
                 )?;
-                if status == MessageStatus::Read && !ids.is_empty() {
+                // Deleted messages were not counted as unread.
+                let counted = ids.iter().filter(|(_, live)| *live).count();
+                if status == MessageStatus::Read && counted > 0 {
                     let room = Room::private(sender, receiver);
-                    read_in_conversation(conn, receiver, &room, ids.len())?;
+                    read_in_conversation(conn, receiver, &room, counted)?;
                 }
-                for id in &ids {
+                for (id, _) in &ids {
                     if let Some(message) = load(conn, id)? {
                         record(conn, &Change::MessageUpdated(message), now)?;
                     }
@@ -577,6 +754,7 @@ impl MessageStore for SqliteStore {
                        FROM messages WHERE group_id IN ({groups})) \
                      SELECT {COLUMNS}, (SELECT COUNT(*) FROM messages u \
                                         WHERE u.group_id = m.group_id AND u.sender <> ? \
+                                        AND u.deleted_at IS NULL \
                                         AND NOT EXISTS (SELECT 1 FROM message_reads r \
                                         WHERE r.message_id = u.id AND r.user_id = ?)) AS unread \
                      FROM latest JOIN messages m ON m.id = latest.id WHERE latest.rn = 1 \

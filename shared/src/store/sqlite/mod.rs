@@ -91,6 +91,8 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
         ("sessions", "previous_token_hash", "TEXT"),
         ("sessions", "rotated_at", "TEXT"),
         ("ws_connections", "session_id", "TEXT"),
+        ("messages", "edited_at", "TEXT"),
+        ("messages", "deleted_at", "TEXT"),
     ];
     for (table, column, kind) in ADDED {
         let columns = all(

@@ -81,6 +81,9 @@ CREATE TABLE IF NOT EXISTS messages (
     client_message_id TEXT,
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL,
+    edited_at         TEXT,
+    -- set: the message is a tombstone (text and attachment emptied)
+    deleted_at        TEXT,
     UNIQUE (sender, client_message_id),
     CHECK ((chat_type = 'PRIVATE' AND receiver IS NOT NULL AND group_id IS NULL)
         OR (chat_type = 'GROUP' AND group_id IS NOT NULL AND receiver IS NULL))
@@ -107,6 +110,14 @@ CREATE TABLE IF NOT EXISTS conversations (
     PRIMARY KEY (user_id, chat_room_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS conversations_recent ON conversations (user_id, last_at, last_message);
+
+-- reactions: one row per message, emoji and user, in reaction order (rowid)
+CREATE TABLE IF NOT EXISTS message_reactions (
+    message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    emoji      TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    UNIQUE (message_id, emoji, user_id)
+);
 
 -- group read receipts, in reading order (rowid)
 CREATE TABLE IF NOT EXISTS message_reads (
