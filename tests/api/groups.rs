@@ -648,3 +648,71 @@ async fn group_growth_is_capped_and_rate_limited() {
         );
     }
 }
+
+/// SPEC §7 group read marker: one call reads everything from others; unread counts follow.
+#[tokio::test]
+async fn the_group_read_marker_reads_everything_from_others_once() {
+    on_each_backend(|app| async move {
+        let owner = app.register("owner").await;
+        let bob = app.register("bob").await;
+        let stranger = app.register("stranger").await;
+        let group = app.create_group(&owner, "readers", &[&bob]).await;
+        let send = |who: &Account, text: &str| {
+            let body = json!({ "chatType": "GROUP", "groupId": group, "message": text });
+            let (app, who) = (&app, who.clone());
+            async move { app.send(&who, body).await }
+        };
+        send(&bob, "one").await;
+        send(&bob, "two").await;
+        let gone = send(&bob, "three").await;
+        send(&owner, "mine").await;
+        let deleted = app
+            .call(
+                Method::DELETE,
+                &format!(
+                    "/api/v1/chat/message/{}",
+                    gone["messageId"].as_str().unwrap()
+                ),
+                &bob.access_token,
+                None,
+            )
+            .await;
+        assert_eq!(deleted.status(), StatusCode::OK);
+        let unread = |who: &Account| {
+            let path = format!("/api/v1/chat/group-rooms/{}", who.id);
+            let (app, token) = (&app, who.access_token.clone());
+            async move { app.get_json(&path, &token).await[0]["unreadCount"].clone() }
+        };
+        assert_eq!(unread(&owner).await, 2, "the deleted message is not unread");
+
+        let path = format!("/api/v1/chat/group/{group}/read");
+        let marked: Value = app
+            .call(Method::PUT, &path, &owner.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(marked["modifiedCount"], 2);
+        assert_eq!(unread(&owner).await, 0);
+        assert_eq!(
+            unread(&bob).await,
+            1,
+            "bob has not read the owner's message"
+        );
+        let again: Value = app
+            .call(Method::PUT, &path, &owner.access_token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(again["modifiedCount"], 0);
+        assert_error(
+            app.call(Method::PUT, &path, &stranger.access_token, None)
+                .await,
+            StatusCode::FORBIDDEN,
+            &path,
+        )
+        .await;
+    })
+    .await;
+}

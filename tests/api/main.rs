@@ -3,6 +3,7 @@
 
 mod apigw;
 mod auth;
+mod blocking;
 mod builds;
 mod change_feed;
 mod docs;

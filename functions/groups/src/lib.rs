@@ -10,7 +10,7 @@ use shared::{
     auth::CurrentUser,
     dto::{
         auth::MessageResponse,
-        chat::GroupRoom,
+        chat::{GroupRoom, ModifiedCount},
         groups::{
             AddMemberRequest, CreateGroupRequest, GroupDetails, GroupSearchQuery, GroupSummary,
             GroupView, UpdateGroupRequest,
@@ -36,6 +36,7 @@ pub fn api() -> Api {
         .get("/api/v1/chat/user/{user_id}/groups", of_user)
         .get("/api/v1/chat/group-rooms/{user_id}", rooms)
         .get("/api/v1/chat/groups/search", search)
+        .put("/api/v1/chat/group/{group_id}/read", mark_read)
 }
 
 #[utoipa::path(
@@ -91,6 +92,24 @@ async fn update(
 ) -> Result<Json<GroupView>, AppError> {
     let group_id = parse_id("groupId", &group_id)?;
     Ok(Json(groups::update(&ctx, caller, group_id, input).await?))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/chat/group/{groupId}/read",
+    tag = "groups",
+    params(("groupId" = shared::model::GroupId, Path)),
+    responses((status = 200, description = "How many messages became read by the caller; their senders hear `messageStatus`", body = ModifiedCount), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+/// Members only (SPEC §7 group read marker).
+async fn mark_read(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(group_id): Path<String>,
+) -> Result<Json<ModifiedCount>, AppError> {
+    let group_id = parse_id("groupId", &group_id)?;
+    Ok(Json(groups::mark_read(&ctx, caller, group_id).await?))
 }
 
 #[utoipa::path(
@@ -213,6 +232,7 @@ async fn search(
     details,
     update,
     deactivate,
+    mark_read,
     add_member,
     remove_member,
     of_user,

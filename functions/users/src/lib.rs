@@ -9,7 +9,9 @@ use shared::{
     auth::CurrentUser,
     dto::{
         auth::MessageResponse,
-        users::{ChangePasswordRequest, SearchQuery, SessionView, UpdateProfileRequest},
+        users::{
+            BlockState, ChangePasswordRequest, SearchQuery, SessionView, UpdateProfileRequest,
+        },
     },
     http::{Api, ValidJson, ValidQuery},
     model::{parse_id, PublicUser, User},
@@ -24,6 +26,9 @@ pub fn api() -> Api {
         .post("/api/v1/users/me/password", change_password)
         .get("/api/v1/users/me/sessions", sessions)
         .delete("/api/v1/users/me/sessions/{session_id}", end_session)
+        .get("/api/v1/users/me/blocks", blocks)
+        .put("/api/v1/users/me/blocks/{user_id}", block)
+        .delete("/api/v1/users/me/blocks/{user_id}", unblock)
         .get("/api/v1/users/search", search)
         .get("/api/v1/users/{user_id}", profile)
 }
@@ -141,7 +146,66 @@ async fn end_session(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me/blocks",
+    tag = "users",
+    responses((status = 200, description = "Public profiles of the users you block, most recent first", body = Vec<PublicUser>), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn blocks(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+) -> Result<Json<Vec<PublicUser>>, AppError> {
+    Ok(Json(users::blocked(&ctx, caller).await?))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/me/blocks/{userId}",
+    tag = "users",
+    params(("userId" = shared::model::UserId, Path)),
+    responses((status = 200, description = "Blocked (idempotent): they cannot send you private messages or typing events, nor see your presence", body = BlockState), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn block(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(user_id): Path<String>,
+) -> Result<Json<BlockState>, AppError> {
+    let user_id = parse_id("userId", &user_id)?;
+    Ok(Json(users::set_block(&ctx, caller, user_id, true).await?))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/me/blocks/{userId}",
+    tag = "users",
+    params(("userId" = shared::model::UserId, Path)),
+    responses((status = 200, description = "Not blocked (idempotent)", body = BlockState), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn unblock(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(user_id): Path<String>,
+) -> Result<Json<BlockState>, AppError> {
+    let user_id = parse_id("userId", &user_id)?;
+    Ok(Json(users::set_block(&ctx, caller, user_id, false).await?))
+}
+
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(me, update_me, change_password, sessions, end_session, search, profile))]
+#[openapi(paths(
+    me,
+    update_me,
+    change_password,
+    sessions,
+    end_session,
+    blocks,
+    block,
+    unblock,
+    search,
+    profile
+))]
 pub struct Docs;

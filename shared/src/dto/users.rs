@@ -96,3 +96,11 @@ impl SessionView {
         }
     }
 }
+
+/// The answer to blocking or unblocking a user.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockState {
+    pub user_id: crate::model::UserId,
+    pub blocked: bool,
+}

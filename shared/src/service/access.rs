@@ -41,6 +41,11 @@ pub async fn member_group(
     }
 }
 
+/// The answer to someone the other user blocks, sending or typing to them.
+pub fn blocked_by_receiver() -> AppError {
+    AppError::forbidden("This user does not accept messages from you")
+}
+
 /// The answer to a non-member acting in a group.
 pub fn not_a_member() -> AppError {
     AppError::forbidden("You are not a member of this group")

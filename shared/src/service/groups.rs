@@ -5,7 +5,10 @@ use std::collections::HashSet;
 
 use crate::{
     auth::CurrentUser,
-    dto::groups::{CreateGroupRequest, GroupDetails, GroupSummary, GroupView, UpdateGroupRequest},
+    dto::{
+        chat::ModifiedCount,
+        groups::{CreateGroupRequest, GroupDetails, GroupSummary, GroupView, UpdateGroupRequest},
+    },
     error::AppError,
     model::{search_key, Group, GroupId, GroupPatch, PublicUser, UserId},
     service::{access, rate_limit},
@@ -249,4 +252,20 @@ pub async fn search(
     }
     let groups = ctx.store.search_groups(&needle, SEARCH_LIMIT).await?;
     Ok(groups.iter().map(GroupSummary::from).collect())
+}
+
+/// `PUT /chat/group/{groupId}/read`: every message of the group from someone else that the caller
+/// has not read becomes read by them (members only); their senders hear `messageStatus` as for a
+/// single READ, and the caller's unread count for the group drops to zero.
+pub async fn mark_read(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    group_id: GroupId,
+) -> Result<ModifiedCount, AppError> {
+    access::member_group(ctx, caller, group_id).await?;
+    let modified_count = ctx
+        .store
+        .mark_group_read(group_id, caller.id, crate::time::now())
+        .await?;
+    Ok(ModifiedCount { modified_count })
 }

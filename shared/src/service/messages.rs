@@ -101,6 +101,7 @@ pub async fn send(
         }),
         Ok(SendOutcome::RateLimited) => Err(AppError::TooManyRequests { retry_after_secs }),
         Ok(SendOutcome::ReceiverMissing) => Err(AppError::not_found("Receiver not found")),
+        Ok(SendOutcome::Blocked) => Err(access::blocked_by_receiver()),
         Ok(SendOutcome::GroupMissing) => Err(AppError::not_found("Group not found")),
         Ok(SendOutcome::NotAMember) => Err(access::not_a_member()),
         // Two sends with one clientMessageId raced (possibly from two processes): the first won.

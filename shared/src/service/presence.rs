@@ -25,7 +25,11 @@ async fn visible_user(
     id: UserId,
 ) -> Result<UserRecord, AppError> {
     let user = user(ctx, id).await?;
-    if caller.id != id && !shares_a_conversation(ctx, caller.id, id).await? {
+    // Someone the user blocks does not see their presence either.
+    if caller.id != id
+        && (!shares_a_conversation(ctx, caller.id, id).await?
+            || ctx.store.blocks(id, caller.id).await?)
+    {
         return Err(AppError::not_found("User not found"));
     }
     Ok(user)

@@ -3,7 +3,7 @@
 use crate::{
     auth::{password, CurrentUser},
     config::RateLimit,
-    dto::users::{ChangePasswordRequest, SessionView, UpdateProfileRequest},
+    dto::users::{BlockState, ChangePasswordRequest, SessionView, UpdateProfileRequest},
     error::AppError,
     model::{search_key, ProfilePatch, PublicUser, SessionId, User, UserId},
     service::rate_limit,
@@ -145,4 +145,38 @@ pub async fn end_session(
     } else {
         Err(AppError::not_found("Session not found"))
     }
+}
+
+/// `PUT` (`blocked: true`) or `DELETE /users/me/blocks/{userId}`: idempotent either way. The blocked
+/// user can no longer send the caller private messages or typing events, nor see their presence;
+/// group messages are unaffected.
+pub async fn set_block(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    user_id: UserId,
+    blocked: bool,
+) -> Result<BlockState, AppError> {
+    if user_id == caller.id {
+        return Err(AppError::bad_request("You cannot block yourself"));
+    }
+    crate::service::access::existing_user(ctx, user_id, "User").await?;
+    if blocked {
+        ctx.store
+            .block_user(caller.id, user_id, crate::time::now())
+            .await?;
+    } else {
+        ctx.store.unblock_user(caller.id, user_id).await?;
+    }
+    Ok(BlockState { user_id, blocked })
+}
+
+/// The public profiles of everyone the caller blocks, most recently blocked first.
+pub async fn blocked(ctx: &AppContext, caller: CurrentUser) -> Result<Vec<PublicUser>, AppError> {
+    let ids = ctx.store.blocked_users(caller.id).await?;
+    let users = ctx.store.find_users_by_ids(&ids).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| users.iter().find(|user| user.id == *id))
+        .map(PublicUser::from)
+        .collect())
 }

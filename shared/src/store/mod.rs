@@ -75,6 +75,19 @@ pub trait UserStore: Send + Sync {
     /// Sets `lastSeen`; the updated user, or `None` when there is none.
     async fn set_last_seen(&self, id: UserId, at: DateTime<Utc>)
         -> StoreResult<Option<UserRecord>>;
+    /// `blocker` blocks `blocked`; false when it already did.
+    async fn block_user(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// False when there was no such block.
+    async fn unblock_user(&self, blocker: UserId, blocked: UserId) -> StoreResult<bool>;
+    /// Everyone `blocker` blocks, most recent first.
+    async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>>;
+    /// Whether `blocker` blocks `blocked`.
+    async fn blocks(&self, blocker: UserId, blocked: UserId) -> StoreResult<bool>;
 }
 
 /// The latest message of one conversation and how many of its messages the reader has not read.
@@ -110,6 +123,14 @@ pub trait MessageStore: Send + Sync {
         id: MessageOid,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(Message, bool)>>;
+    /// Marks every message of `group` from someone else that `reader` has not read (and that is
+    /// not deleted) as read by them; how many changed. Each is a `MessageUpdated` on the feed.
+    async fn mark_group_read(
+        &self,
+        group: GroupId,
+        reader: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
     /// Adds or removes `user`'s `emoji` on a message that is not deleted. Idempotent; a new
     /// emoji beyond `max_distinct` is refused.
     async fn react(&self, reaction: ReactionChange) -> StoreResult<ReactOutcome>;
@@ -154,7 +175,8 @@ pub trait MessageStore: Send + Sync {
     /// not yet READ), most recent first. Computed by the database.
     async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>>;
     /// The user's contacts: everyone they have a private conversation with (a message either way)
-    /// or an active group in common, without the user. Presence goes to these only.
+    /// or an active group in common, without the user and without anyone the user blocks.
+    /// Presence goes to these only.
     async fn contacts_of(&self, user: UserId) -> StoreResult<Vec<UserId>>;
     /// For each of `groups`: the latest message and how many messages from others the user has not
     /// read (not in `readBy`). Groups without messages are left out.
@@ -212,6 +234,8 @@ pub enum SendOutcome {
     Repeated(Message),
     RateLimited,
     ReceiverMissing,
+    /// The receiver blocks the sender.
+    Blocked,
     /// No active group with that id.
     GroupMissing,
     NotAMember,

@@ -95,6 +95,9 @@ pub async fn typing(
                 "You can only type to someone you have a conversation or a group with",
             ));
         }
+        if ctx.store.blocks(partner, caller.id).await? {
+            return Err(access::blocked_by_receiver());
+        }
     }
     let data = about(caller, &audience.chat_room_id);
     super::signal(ctx, audience.room, event, data, Some(Room::User(caller.id))).await

@@ -21,6 +21,7 @@ pub(crate) const CONNECTIONS: &str = "connections";
 pub(crate) const SIGNALS: &str = "signals";
 pub(crate) const FEED_POSITIONS: &str = "feedPositions";
 pub(crate) const WS_CONNECTIONS: &str = "wsConnections";
+pub(crate) const BLOCKS: &str = "blocks";
 pub(crate) const CLIENT_MESSAGE_ID_UNIQUE: &str = "messages_sender_clientMessageId_unique";
 pub(crate) const GROUP_NAME_UNIQUE: &str = "groups_groupNameLower_unique";
 
@@ -124,6 +125,20 @@ fn specs() -> Vec<Spec> {
             MESSAGES,
             "messages_chatType_createdAt",
             doc! { "chatType": 1, "createdAt": -1 },
+        ),
+        // One block per pair; `blocked_users` lists a blocker's newest first.
+        Spec {
+            unique: true,
+            ..spec(
+                BLOCKS,
+                "blocks_blocker_blocked_unique",
+                doc! { "blocker": 1, "blocked": 1 },
+            )
+        },
+        spec(
+            BLOCKS,
+            "blocks_blocker_createdAt",
+            doc! { "blocker": 1, "createdAt": -1 },
         ),
         // Group names are unique case-insensitively, as on SQLite ("Team" and "team" collide).
         Spec {

@@ -222,6 +222,9 @@ impl MessageStore for MongoStore {
             if self.find_user_by_id(receiver).await?.is_none() {
                 return Ok(SendOutcome::ReceiverMissing);
             }
+            if self.blocks(receiver, message.sender).await? {
+                return Ok(SendOutcome::Blocked);
+            }
         }
         if let Some(group_id) = message.group_id {
             match self.find_group(group_id).await? {
@@ -284,6 +287,31 @@ impl MessageStore for MongoStore {
             .await
             .map_err(map_err)?;
         Ok(found.map(|message| (Message::from(message), false)))
+    }
+
+    async fn mark_group_read(
+        &self,
+        group: GroupId,
+        reader: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let result = self
+            .messages()
+            .update_many(
+                doc! {
+                    "groupId": group.0,
+                    "sender": { "$ne": reader.0 },
+                    "readBy": { "$ne": reader.0 },
+                    "deletedAt": Bson::Null,
+                },
+                doc! {
+                    "$addToSet": { "readBy": reader.0 },
+                    "$set": { "status": MessageStatus::Read.as_str(), "updatedAt": to_bson_time(&now) },
+                },
+            )
+            .await
+            .map_err(map_err)?;
+        Ok(result.modified_count)
     }
 
     /// The distinct-emoji cap is checked on the document read first: two concurrent new emoji
@@ -517,7 +545,12 @@ impl MessageStore for MongoStore {
         contacts.sort();
         contacts.dedup();
         contacts.retain(|id| *id != user.0);
-        Ok(contacts.into_iter().map(UserId).collect())
+        let blocked = self.blocked_users(user).await?;
+        Ok(contacts
+            .into_iter()
+            .map(UserId)
+            .filter(|contact| !blocked.contains(contact))
+            .collect())
     }
 
     async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {

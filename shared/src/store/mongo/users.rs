@@ -5,7 +5,10 @@ use futures_util::TryStreamExt;
 use mongodb::{options::ReturnDocument, Collection};
 use serde::{Deserialize, Serialize};
 
-use super::{indexes::USERS, map_err, to_bson_time, MongoStore};
+use super::{
+    indexes::{BLOCKS, USERS},
+    map_err, to_bson_time, MongoStore,
+};
 use crate::{
     model::{search_key, NewUser, ProfilePatch, UserId, UserRecord},
     store::{PresenceChange, StoreResult, UserStore},
@@ -95,9 +98,22 @@ impl UserDoc {
     }
 }
 
+/// A `blocks` document: `blocker` blocks `blocked`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockDoc {
+    blocker: ObjectId,
+    blocked: ObjectId,
+    created_at: bson::DateTime,
+}
+
 impl MongoStore {
     pub(crate) fn users(&self) -> Collection<UserDoc> {
         self.database().collection(USERS)
+    }
+
+    fn blocks_collection(&self) -> Collection<BlockDoc> {
+        self.database().collection(BLOCKS)
     }
 }
 
@@ -183,6 +199,58 @@ impl UserStore for MongoStore {
             .await
             .map_err(map_err)?;
         Ok(found.into_iter().map(UserRecord::from).collect())
+    }
+
+    async fn block_user(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let result = self
+            .blocks_collection()
+            .update_one(
+                doc! { "blocker": blocker.0, "blocked": blocked.0 },
+                doc! { "$setOnInsert": { "createdAt": to_bson_time(&now) } },
+            )
+            .upsert(true)
+            .await
+            .map_err(map_err)?;
+        Ok(result.upserted_id.is_some())
+    }
+
+    async fn unblock_user(&self, blocker: UserId, blocked: UserId) -> StoreResult<bool> {
+        let result = self
+            .blocks_collection()
+            .delete_one(doc! { "blocker": blocker.0, "blocked": blocked.0 })
+            .await
+            .map_err(map_err)?;
+        Ok(result.deleted_count == 1)
+    }
+
+    async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>> {
+        let blocks: Vec<BlockDoc> = self
+            .blocks_collection()
+            .find(doc! { "blocker": blocker.0 })
+            .sort(doc! { "createdAt": -1, "blocked": 1 })
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        Ok(blocks
+            .into_iter()
+            .map(|block| UserId(block.blocked))
+            .collect())
+    }
+
+    async fn blocks(&self, blocker: UserId, blocked: UserId) -> StoreResult<bool> {
+        let found = self
+            .blocks_collection()
+            .find_one(doc! { "blocker": blocker.0, "blocked": blocked.0 })
+            .await
+            .map_err(map_err)?;
+        Ok(found.is_some())
     }
 
     async fn set_last_seen(

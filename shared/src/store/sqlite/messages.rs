@@ -336,6 +336,9 @@ fn send(conn: &Connection, request: SendRequest) -> StoreResult<SendOutcome> {
         if !users::exists(conn, receiver)? {
             return Ok(SendOutcome::ReceiverMissing);
         }
+        if users::blocks(conn, receiver, message.sender)? {
+            return Ok(SendOutcome::Blocked);
+        }
     }
     if let Some(group_id) = message.group_id {
         match groups::standing(conn, group_id, message.sender)? {
@@ -403,6 +406,39 @@ fn delete(
     };
     record(conn, &Change::MessageDeleted(message.clone()), now)?;
     Ok(Some((message, true)))
+}
+
+/// `mark_group_read` as one operation of the writer.
+fn mark_group_read(
+    conn: &Connection,
+    group: GroupId,
+    reader: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let ids = all(
+        conn,
+        "SELECT m.id FROM messages m WHERE m.group_id = ?1 AND m.sender <> ?2 \
+         AND m.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM message_reads r \
+         WHERE r.message_id = m.id AND r.user_id = ?2) ORDER BY m.created_at, m.id",
+        params![group.to_hex(), reader.to_hex()],
+        |row| row.get::<_, String>(0),
+    )?;
+    for id in &ids {
+        execute(
+            conn,
+            "INSERT OR IGNORE INTO message_reads (message_id, user_id) VALUES (?, ?)",
+            params![id, reader.to_hex()],
+        )?;
+        execute(
+            conn,
+            "UPDATE messages SET status = 'READ', updated_at = ? WHERE id = ?",
+            params![to_iso(&now), id],
+        )?;
+        if let Some(message) = load(conn, id)? {
+            record(conn, &Change::MessageUpdated(message), now)?;
+        }
+    }
+    Ok(ids.len() as u64)
 }
 
 /// `react` as one operation of the writer.
@@ -478,6 +514,17 @@ impl MessageStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(Message, bool)>> {
         self.engine().write(move |conn| delete(conn, id, now)).await
+    }
+
+    async fn mark_group_read(
+        &self,
+        group: GroupId,
+        reader: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.engine()
+            .write(move |conn| mark_group_read(conn, group, reader, now))
+            .await
     }
 
     async fn react(&self, change: ReactionChange) -> StoreResult<ReactOutcome> {
@@ -707,13 +754,16 @@ impl MessageStore for SqliteStore {
             .read(move |conn| {
                 all(
                     conn,
-                    "SELECT receiver FROM messages WHERE chat_type = 'PRIVATE' AND sender = ?1 \
-                     UNION SELECT sender FROM messages WHERE chat_type = 'PRIVATE' \
-                       AND receiver = ?1 \
-                     UNION SELECT other.user_id FROM group_members mine \
-                       JOIN groups g ON g.id = mine.group_id AND g.is_active = 1 \
-                       JOIN group_members other ON other.group_id = mine.group_id \
-                       WHERE mine.user_id = ?1 AND other.user_id <> ?1",
+                    "SELECT id FROM ( \
+                       SELECT receiver AS id FROM messages WHERE chat_type = 'PRIVATE' \
+                         AND sender = ?1 \
+                       UNION SELECT sender FROM messages WHERE chat_type = 'PRIVATE' \
+                         AND receiver = ?1 \
+                       UNION SELECT other.user_id FROM group_members mine \
+                         JOIN groups g ON g.id = mine.group_id AND g.is_active = 1 \
+                         JOIN group_members other ON other.group_id = mine.group_id \
+                         WHERE mine.user_id = ?1 AND other.user_id <> ?1) \
+                     WHERE id NOT IN (SELECT blocked FROM blocks WHERE blocker = ?1)",
                     [user.to_hex()],
                     |row| row.get::<_, String>(0),
                 )

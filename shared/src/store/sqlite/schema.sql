@@ -111,6 +111,15 @@ CREATE TABLE IF NOT EXISTS conversations (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS conversations_recent ON conversations (user_id, last_at, last_message);
 
+-- who blocks whom (SPEC §7): the blocked user cannot message or type to the blocker, nor see
+-- the blocker's presence
+CREATE TABLE IF NOT EXISTS blocks (
+    blocker    TEXT NOT NULL,
+    blocked    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (blocker, blocked)
+) WITHOUT ROWID;
+
 -- reactions: one row per message, emoji and user, in reaction order (rowid)
 CREATE TABLE IF NOT EXISTS message_reactions (
     message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,

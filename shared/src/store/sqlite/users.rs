@@ -76,6 +76,17 @@ pub(crate) fn exists(conn: &Connection, id: UserId) -> StoreResult<bool> {
     .is_some())
 }
 
+/// Whether `blocker` blocks `blocked` (inside another operation's transaction).
+pub(crate) fn blocks(conn: &Connection, blocker: UserId, blocked: UserId) -> StoreResult<bool> {
+    Ok(optional(
+        conn,
+        "SELECT 1 FROM blocks WHERE blocker = ? AND blocked = ?",
+        [blocker.to_hex(), blocked.to_hex()],
+        |row| row.get::<_, i64>(0),
+    )?
+    .is_some())
+}
+
 impl SqliteStore {
     async fn find_user_where(
         &self,
@@ -237,6 +248,60 @@ impl UserStore for SqliteStore {
                 );
                 records(all(conn, &sql, params_from_iter(&ids), UserRow::read)?)
             })
+            .await
+    }
+
+    async fn block_user(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "INSERT OR IGNORE INTO blocks (blocker, blocked, created_at) VALUES (?, ?, ?)",
+                    params![blocker.to_hex(), blocked.to_hex(), to_iso(&now)],
+                )
+                .map(|added| added == 1)
+            })
+            .await
+    }
+
+    async fn unblock_user(&self, blocker: UserId, blocked: UserId) -> StoreResult<bool> {
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "DELETE FROM blocks WHERE blocker = ? AND blocked = ?",
+                    params![blocker.to_hex(), blocked.to_hex()],
+                )
+                .map(|removed| removed == 1)
+            })
+            .await
+    }
+
+    async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>> {
+        let ids = self
+            .engine()
+            .read(move |conn| {
+                all(
+                    conn,
+                    "SELECT blocked FROM blocks WHERE blocker = ? ORDER BY created_at DESC, blocked",
+                    [blocker.to_hex()],
+                    |row| row.get::<_, String>(0),
+                )
+            })
+            .await?;
+        ids.iter()
+            .map(|id| parse_column("blocks.blocked", id))
+            .collect()
+    }
+
+    async fn blocks(&self, blocker: UserId, blocked: UserId) -> StoreResult<bool> {
+        self.engine()
+            .read(move |conn| blocks(conn, blocker, blocked))
             .await
     }
 
