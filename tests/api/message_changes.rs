@@ -393,3 +393,60 @@ async fn edits_deletions_and_reactions_reach_the_conversation_over_socket_io() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn replies_quote_a_message_of_the_same_conversation_as_it_is_now() {
+    on_each_backend(|app| async move {
+        let alice = app.register("alice").await;
+        let bob = app.register("bob").await;
+        let carol = app.register("carol").await;
+        let long = "q".repeat(300);
+        let question = app.send_private(&alice, &bob, &long).await;
+        let elsewhere = app.send_private(&carol, &alice, "not yours").await;
+        let node = RealtimeNode::start(&app).await;
+        let alice_socket = connect(&node.url(), Some(&alice.access_token))
+            .await
+            .expect("connects");
+
+        let reply = app
+            .send(
+                &bob,
+                json!({ "receiver": alice.id, "message": "an answer", "replyTo": question["messageId"] }),
+            )
+            .await;
+        let quote = &reply["replyTo"];
+        assert_eq!(quote["messageId"], question["messageId"]);
+        assert_eq!(quote["sender"], alice.id.as_str());
+        assert_eq!(quote["message"].as_str().map(|t| t.chars().count()), Some(200));
+        assert_eq!(quote["deleted"], false);
+        let delivered = alice_socket
+            .expect("messageReceived", |m| m["messageId"] == reply["messageId"])
+            .await;
+        assert_eq!(delivered["replyTo"]["messageId"], question["messageId"]);
+
+        // Another conversation's message, or none at all, cannot be quoted.
+        for quoted in [elsewhere["messageId"].clone(), json!("no-such-message")] {
+            let refused = app
+                .call(
+                    Method::POST,
+                    "/api/v1/chat/message",
+                    &bob.access_token,
+                    Some(&json!({ "receiver": alice.id, "message": "x", "replyTo": quoted })),
+                )
+                .await;
+            assert_error(refused, StatusCode::BAD_REQUEST, "/api/v1/chat/message").await;
+        }
+
+        // The quote follows the quoted message: edited, then deleted.
+        let question_id = id_of(&question);
+        edit(&app, &alice, &question_id, "a shorter question").await;
+        let newest = &history(&app, &bob, &alice).await[0];
+        assert_eq!(newest["replyTo"]["message"], "a shorter question");
+        delete(&app, &alice, &question_id).await;
+        let newest = &history(&app, &bob, &alice).await[0];
+        assert_eq!(newest["replyTo"]["deleted"], true);
+        assert_eq!(newest["replyTo"]["message"], "");
+        assert!(history(&app, &bob, &alice).await[1].get("replyTo").is_none());
+    })
+    .await;
+}

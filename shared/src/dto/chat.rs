@@ -44,6 +44,10 @@ pub struct CreateMessageRequest {
     ))]
     #[schema(min_length = 1, max_length = 100)]
     pub client_message_id: Option<String>,
+    /// The `messageId` of a message of the same conversation that this one answers.
+    #[validate(length(min = 1, max = 100, message = "replyTo must be 1 to 100 characters"))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub reply_to: Option<String>,
 }
 
 /// `POST /chat/messages/fetch`: one conversation (a partner, or a group), newest first by page, or

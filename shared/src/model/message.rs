@@ -109,6 +109,39 @@ pub struct Message {
     /// One entry per emoji, in the order they were first used.
     #[serde(default)]
     pub reactions: Vec<Reaction>,
+    /// The message this one answers, as it is now.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reply_to: Option<ReplyPreview>,
+}
+
+/// Characters of the quoted text a reply carries.
+pub const REPLY_PREVIEW_CHARS: usize = 200;
+
+/// The message a reply quotes: its id, author, the start of its text, and whether it was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyPreview {
+    pub message_id: String,
+    pub sender: UserId,
+    /// The first `REPLY_PREVIEW_CHARS` characters (empty once it is deleted).
+    pub message: String,
+    pub deleted: bool,
+}
+
+impl ReplyPreview {
+    pub fn of(quoted: &Message) -> Self {
+        Self {
+            message_id: quoted.message_id.clone(),
+            sender: quoted.sender,
+            message: preview_text(&quoted.message),
+            deleted: quoted.deleted,
+        }
+    }
+}
+
+/// The start of a text as a reply quotes it.
+pub fn preview_text(text: &str) -> String {
+    text.chars().take(REPLY_PREVIEW_CHARS).collect()
 }
 
 /// Distinct emoji one message may carry.

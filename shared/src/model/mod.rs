@@ -10,8 +10,8 @@ pub mod user;
 pub use group::{Group, GroupPatch};
 pub use ids::{parse_id, GroupId, MessageOid, ObjectIdError, SessionId, UserId};
 pub use message::{
-    ChatType, Cursor, HistoryWindow, Message, MessageStatus, Reaction, MAX_DISTINCT_REACTIONS,
-    MAX_REACTION_USERS_LISTED,
+    preview_text, ChatType, Cursor, HistoryWindow, Message, MessageStatus, Reaction, ReplyPreview,
+    MAX_DISTINCT_REACTIONS, MAX_REACTION_USERS_LISTED, REPLY_PREVIEW_CHARS,
 };
 pub use room::{Pair, Room, RoomError};
 pub use session::{ClientInfo, NewSession, Session};

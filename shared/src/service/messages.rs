@@ -4,7 +4,10 @@ use crate::{
     auth::CurrentUser,
     dto::chat::{CreateMessageRequest, FetchMessagesRequest, MessagePage},
     error::AppError,
-    model::{ChatType, Cursor, HistoryWindow, Message, MessageOid, MessageStatus, Room, UserId},
+    model::{
+        ChatType, Cursor, HistoryWindow, Message, MessageOid, MessageStatus, ReplyPreview, Room,
+        UserId,
+    },
     service::{access, rate_limit},
     store::{SendOutcome, SendRequest, StoreError},
     AppContext,
@@ -52,6 +55,10 @@ pub async fn send(
         }
     };
 
+    let reply_to = match &input.reply_to {
+        Some(quoted) => Some(quoted_in(ctx, quoted, &chat_room_id).await?),
+        None => None,
+    };
     let now = crate::time::now();
     let (rate_limit, retry_after_secs) = rate_limit::window(
         "message",
@@ -80,6 +87,7 @@ pub async fn send(
         deleted: false,
         deleted_at: None,
         reactions: Vec::new(),
+        reply_to,
     };
     // The idempotency lookup, the rate limit, who may receive it and the write: one store
     // operation (one transaction on SQLite).
@@ -120,6 +128,21 @@ pub async fn send(
             })
         }
         Err(err) => Err(err.into()),
+    }
+}
+
+/// The message a reply quotes: one of the same conversation (a message elsewhere, or none, is
+/// refused alike, so a reply cannot probe other conversations).
+async fn quoted_in(
+    ctx: &AppContext,
+    message_id: &str,
+    room: &Room,
+) -> Result<ReplyPreview, AppError> {
+    match ctx.store.find_message(message_id).await? {
+        Some(quoted) if quoted.chat_room_id == *room => Ok(ReplyPreview::of(&quoted)),
+        _ => Err(AppError::bad_request(
+            "replyTo must be a message of this conversation",
+        )),
     }
 }
 

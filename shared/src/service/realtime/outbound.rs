@@ -170,6 +170,7 @@ mod tests {
             deleted: false,
             deleted_at: None,
             reactions: Vec::new(),
+            reply_to: None,
         }
     }
 

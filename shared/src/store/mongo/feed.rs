@@ -93,15 +93,28 @@ fn touched(event: &Event, field: &str) -> bool {
 
 /// What an update of a message was, from the fields it wrote: a deletion, an edit, a reaction,
 /// or (anything else) a status or read-receipt change.
-fn message_update(event: &Event) -> fn(crate::model::Message) -> Change {
-    if touched(event, "deletedAt") {
-        Change::MessageDeleted
+/// `None` for a write that only kept a reply's quote current: the reply itself did not change.
+fn message_update(event: &Event) -> Option<fn(crate::model::Message) -> Change> {
+    let only_the_quote = event
+        .update_description
+        .as_ref()
+        .is_some_and(|description| {
+            !description.updated_fields.is_empty()
+                && description
+                    .updated_fields
+                    .keys()
+                    .all(|path| path.starts_with("replyTo"))
+        });
+    if only_the_quote {
+        None
+    } else if touched(event, "deletedAt") {
+        Some(Change::MessageDeleted)
     } else if touched(event, "editedAt") {
-        Change::MessageEdited
+        Some(Change::MessageEdited)
     } else if touched(event, "reactions") {
-        Change::ReactionsChanged
+        Some(Change::ReactionsChanged)
     } else {
-        Change::MessageUpdated
+        Some(Change::MessageUpdated)
     }
 }
 
@@ -166,6 +179,9 @@ fn to_change(event: Event) -> Result<Option<Change>, String> {
             if event.operation_type == OperationType::Insert {
                 Change::MessageCreated(message)
             } else {
+                let Some(updated) = updated else {
+                    return Ok(None);
+                };
                 if let Some(status) = written_status {
                     message.status = status;
                 }

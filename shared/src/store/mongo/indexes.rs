@@ -126,6 +126,15 @@ fn specs() -> Vec<Spec> {
             "messages_chatType_createdAt",
             doc! { "chatType": 1, "createdAt": -1 },
         ),
+        // The replies to a message, whose quotes follow its edits and deletion.
+        Spec {
+            partial: Some(doc! { "replyTo.messageId": { "$type": "string" } }),
+            ..spec(
+                MESSAGES,
+                "messages_replyTo_messageId",
+                doc! { "replyTo.messageId": 1 },
+            )
+        },
         // One block per pair; `blocked_users` lists a blocker's newest first.
         Spec {
             unique: true,

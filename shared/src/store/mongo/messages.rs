@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::{indexes::MESSAGES, map_err, to_bson_time, MongoStore};
 use crate::{
     model::{
-        ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Reaction, Room,
-        UserId,
+        preview_text, ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus,
+        Reaction, ReplyPreview, Room, UserId,
     },
     store::{
         GroupStore, MessageStore, RateLimitStore, ReactOutcome, ReactionChange, RoomSummary,
@@ -52,6 +52,20 @@ pub(crate) struct MessageDoc {
     /// One entry per user and emoji, in reaction order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     reactions: Vec<ReactionDoc>,
+    /// The quoted message, copied at send and kept current when it is edited or deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reply_to: Option<ReplyDoc>,
+}
+
+/// The quote a reply carries (`replyTo`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReplyDoc {
+    message_id: String,
+    sender: ObjectId,
+    message: String,
+    #[serde(default)]
+    deleted: bool,
 }
 
 /// One user's reaction with one emoji.
@@ -96,6 +110,12 @@ impl From<&Message> for MessageDoc {
                     })
                 })
                 .collect(),
+            reply_to: m.reply_to.as_ref().map(|quoted| ReplyDoc {
+                message_id: quoted.message_id.clone(),
+                sender: quoted.sender.0,
+                message: quoted.message.clone(),
+                deleted: quoted.deleted,
+            }),
         }
     }
 }
@@ -125,6 +145,12 @@ impl From<MessageDoc> for Message {
                     .into_iter()
                     .map(|reaction| (reaction.emoji, UserId(reaction.user_id))),
             ),
+            reply_to: d.reply_to.map(|quoted| ReplyPreview {
+                message_id: quoted.message_id,
+                sender: UserId(quoted.sender),
+                message: quoted.message,
+                deleted: quoted.deleted,
+            }),
         }
     }
 }
@@ -171,6 +197,19 @@ impl MongoStore {
             .await
             .map_err(map_err)?;
         Ok(found.into_iter().map(Message::from).collect())
+    }
+
+    /// Keeps the quotes of the replies to `message_id` current (SQLite reads them at query time).
+    /// The change stream ignores these writes: the replies themselves did not change.
+    async fn update_quotes(&self, message_id: &str, set: Document) -> StoreResult<()> {
+        self.messages()
+            .update_many(
+                doc! { "replyTo.messageId": message_id },
+                doc! { "$set": set },
+            )
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 
     async fn rooms(&self, pipeline: Vec<Document>) -> StoreResult<Vec<RoomSummary>> {
@@ -256,7 +295,15 @@ impl MessageStore for MongoStore {
             .return_document(ReturnDocument::After)
             .await
             .map_err(map_err)?;
-        Ok(edited.map(Message::from))
+        let edited = edited.map(Message::from);
+        if let Some(message) = &edited {
+            self.update_quotes(
+                &message.message_id,
+                doc! { "replyTo.message": preview_text(&message.message) },
+            )
+            .await?;
+        }
+        Ok(edited)
     }
 
     async fn delete_message(
@@ -278,7 +325,13 @@ impl MessageStore for MongoStore {
             .await
             .map_err(map_err)?;
         if let Some(message) = deleted {
-            return Ok(Some((Message::from(message), true)));
+            let message = Message::from(message);
+            self.update_quotes(
+                &message.message_id,
+                doc! { "replyTo.message": "", "replyTo.deleted": true },
+            )
+            .await?;
+            return Ok(Some((message, true)));
         }
         // Already a tombstone (or no such message).
         let found = self

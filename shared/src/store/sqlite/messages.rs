@@ -8,8 +8,8 @@ use super::{
 };
 use crate::{
     model::{
-        ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Reaction, Room,
-        UserId,
+        preview_text, ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus,
+        Reaction, ReplyPreview, Room, UserId,
     },
     store::{
         Change, MessageStore, ReactOutcome, ReactionChange, RoomSummary, SendOutcome, SendRequest,
@@ -28,10 +28,13 @@ const COLUMNS: &str = "m.id, m.message_id, m.chat_room_id, m.chat_type, m.sender
     CASE WHEN EXISTS (SELECT 1 FROM message_reactions x WHERE x.message_id = m.id) \
     THEN (SELECT json_group_array(json_array(emoji, user_id)) FROM (SELECT x.emoji, x.user_id \
     FROM message_reactions x WHERE x.message_id = m.id ORDER BY x.rowid)) ELSE '[]' END \
-    AS reactions";
+    AS reactions, CASE WHEN m.reply_to IS NULL THEN NULL ELSE (SELECT json_object( \
+    'messageId', q.message_id, 'sender', q.sender, 'message', q.message, \
+    'deleted', json(CASE WHEN q.deleted_at IS NULL THEN 'false' ELSE 'true' END)) \
+    FROM messages q WHERE q.message_id = m.reply_to) END AS reply_to";
 
 /// The number of columns in `COLUMNS` (a room summary's unread count follows them).
-const COLUMN_COUNT: usize = 17;
+const COLUMN_COUNT: usize = 18;
 
 /// The private rooms of user `?1`, newest first: their conversation rows and latest messages.
 pub(crate) fn private_rooms_sql() -> String {
@@ -157,6 +160,7 @@ struct MessageRow {
     edited_at: Option<String>,
     deleted_at: Option<String>,
     reactions: String,
+    reply_to: Option<String>,
 }
 
 impl MessageRow {
@@ -180,6 +184,7 @@ impl MessageRow {
             edited_at: row.get(14)?,
             deleted_at: row.get(15)?,
             reactions: row.get(16)?,
+            reply_to: row.get(17)?,
         })
     }
 
@@ -221,6 +226,17 @@ impl MessageRow {
                 .map(|at| parse_time("messages.deleted_at", &at))
                 .transpose()?,
             reactions: parse_reactions(&self.reactions)?,
+            reply_to: self
+                .reply_to
+                .map(|json| {
+                    serde_json::from_str::<ReplyPreview>(&json)
+                        .map(|quoted| ReplyPreview {
+                            message: preview_text(&quoted.message),
+                            ..quoted
+                        })
+                        .map_err(|_| StoreError::Backend("corrupt messages.reply_to".into()))
+                })
+                .transpose()?,
         })
     }
 }
@@ -287,8 +303,8 @@ fn insert(conn: &Connection, message: &Message) -> StoreResult<()> {
     execute(
         conn,
         "INSERT INTO messages (id, message_id, chat_room_id, chat_type, sender, receiver, \
-         group_id, message, attachment, status, client_message_id, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         group_id, message, attachment, status, client_message_id, created_at, updated_at, \
+         reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             message.id.to_hex(),
             message.message_id,
@@ -303,6 +319,7 @@ fn insert(conn: &Connection, message: &Message) -> StoreResult<()> {
             message.client_message_id,
             to_iso(&message.created_at),
             to_iso(&message.updated_at),
+            message.reply_to.as_ref().map(|quoted| &quoted.message_id),
         ],
     )?;
     if let Some(receiver) = message.receiver {

@@ -93,6 +93,7 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
         ("ws_connections", "session_id", "TEXT"),
         ("messages", "edited_at", "TEXT"),
         ("messages", "deleted_at", "TEXT"),
+        ("messages", "reply_to", "TEXT"),
     ];
     for (table, column, kind) in ADDED {
         let columns = all(

@@ -84,6 +84,8 @@ CREATE TABLE IF NOT EXISTS messages (
     edited_at         TEXT,
     -- set: the message is a tombstone (text and attachment emptied)
     deleted_at        TEXT,
+    -- the messageId this one answers (shown as the quoted message is now)
+    reply_to          TEXT,
     UNIQUE (sender, client_message_id),
     CHECK ((chat_type = 'PRIVATE' AND receiver IS NOT NULL AND group_id IS NULL)
         OR (chat_type = 'GROUP' AND group_id IS NOT NULL AND receiver IS NULL))
