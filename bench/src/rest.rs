@@ -16,6 +16,8 @@ use crate::{
 };
 
 const IN_FLIGHT: usize = 16;
+/// Distinct words in the seeded messages.
+const VOCABULARY: usize = 500;
 
 /// Inserts `users` users and `messages` private messages between random pairs; returns user ids.
 async fn seed(app: &TestApp, users: usize, messages: usize) -> Vec<String> {
@@ -63,7 +65,7 @@ fn seed_file(path: &str, users: usize, messages: usize) -> Vec<String> {
             .prepare(
                 "INSERT INTO messages (id, message_id, chat_room_id, chat_type, sender, receiver, \
                  message, status, created_at, updated_at) \
-                 VALUES (?, ?, ?, 'PRIVATE', ?, ?, 'seeded', 'READ', ?, ?)",
+                 VALUES (?, ?, ?, 'PRIVATE', ?, ?, ?, 'READ', ?, ?)",
             )
             .expect("statement");
         let mut rng = rand::thread_rng();
@@ -75,6 +77,11 @@ fn seed_file(path: &str, users: usize, messages: usize) -> Vec<String> {
             }
             let (s, r) = (&ids[sender], &ids[receiver]);
             let room = Room::private(s.parse().expect("id"), r.parse().expect("id")).to_string();
+            // Three words of a 500-word vocabulary: each word is in ~0.6 % of the messages.
+            let text = (0..3)
+                .map(|_| format!("w{:03}", rng.gen_range(0..VOCABULARY)))
+                .collect::<Vec<_>>()
+                .join(" ");
             insert_message
                 .execute(rusqlite::params![
                     shared::model::MessageOid::new().to_hex(),
@@ -82,6 +89,7 @@ fn seed_file(path: &str, users: usize, messages: usize) -> Vec<String> {
                     room,
                     s,
                     r,
+                    format!("seeded {text}"),
                     at(n),
                     at(n)
                 ])
@@ -89,7 +97,10 @@ fn seed_file(path: &str, users: usize, messages: usize) -> Vec<String> {
         }
     }
     tx.commit().expect("commit");
-    conn.execute_batch("ANALYZE").expect("analyze");
+    // A bulk load leaves the full-text index in many small segments (incremental writes merge
+    // them as they go): merge them once, as after any bulk load.
+    conn.execute_batch("INSERT INTO messages_fts (messages_fts) VALUES ('optimize'); ANALYZE;")
+        .expect("optimize and analyze");
     println!(
         "- seeded {users} users and {messages} messages in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -205,6 +216,25 @@ pub async fn run(users: usize, messages: usize) {
             300,
             in_flight,
             |_| (Method::GET, format!("/api/v1/chat/rooms/{hot}"), None),
+        )
+        .await;
+    }
+    // A word of the vocabulary over all of the user's conversations (full-text index, restricted
+    // to them in the query).
+    for in_flight in [1, IN_FLIGHT] {
+        load(
+            "message search (one word, all conversations)",
+            &app,
+            300,
+            in_flight,
+            |i| {
+                let word = i % VOCABULARY;
+                (
+                    Method::GET,
+                    format!("/api/v1/chat/messages/search?q=w{word:03}"),
+                    None,
+                )
+            },
         )
         .await;
     }

@@ -11,6 +11,7 @@ use shared::{
 pub const OVERRIDES: &[(&str, &str)] = &[
     ("MESSAGE_RATE_LIMIT_MAX", "1000000"),
     ("AUTH_RATE_LIMIT_MAX", "1000000"),
+    ("MESSAGE_SEARCH_RATE_LIMIT_MAX", "1000000"),
     ("LOG_FORMAT", "json"),
     ("RUST_LOG", "warn"),
 ];

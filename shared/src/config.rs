@@ -66,6 +66,8 @@ pub struct Config {
     pub group_rate_limit: RateLimit,
     /// Group searches per user.
     pub group_search_rate_limit: RateLimit,
+    /// Message searches per user.
+    pub message_search_rate_limit: RateLimit,
     /// Members one group may have (at creation and on every addition).
     pub group_members_max: usize,
     /// Active groups one user may be a member of (nobody can be added to thousands).
@@ -248,6 +250,15 @@ impl Config {
                 [
                     "GROUP_SEARCH_RATE_LIMIT_MAX",
                     "GROUP_SEARCH_RATE_LIMIT_WINDOW",
+                ],
+                60,
+                "60s",
+            )?,
+            message_search_rate_limit: rate_limit(
+                &get,
+                [
+                    "MESSAGE_SEARCH_RATE_LIMIT_MAX",
+                    "MESSAGE_SEARCH_RATE_LIMIT_WINDOW",
                 ],
                 60,
                 "60s",

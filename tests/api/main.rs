@@ -21,6 +21,7 @@ mod origin_verify;
 mod presence;
 mod realtime;
 mod routes;
+mod search;
 mod secrets;
 mod smoke;
 mod store_contract;

@@ -9,9 +9,9 @@ use shared::{
     auth::CurrentUser,
     dto::chat::{
         CreateMessageRequest, EditMessageRequest, FetchMessagesRequest, MessageDeleted,
-        MessagePage, MessageReactions, UpdateStatusRequest,
+        MessagePage, MessageReactions, MessageSearchPage, SearchMessagesQuery, UpdateStatusRequest,
     },
-    http::{Api, ValidJson},
+    http::{Api, ValidJson, ValidQuery},
     model::{parse_id, Message},
     service::{message_changes, messages},
     AppContext, AppError,
@@ -26,6 +26,7 @@ pub fn api() -> Api {
             "/api/v1/chat/messages/undelivered/{user_id}/{partner_id}",
             undelivered,
         )
+        .get("/api/v1/chat/messages/search", search)
         .patch("/api/v1/chat/message/{message_id}", edit)
         .delete("/api/v1/chat/message/{message_id}", delete)
         .put(
@@ -118,6 +119,23 @@ async fn undelivered(
 }
 
 #[utoipa::path(
+    get,
+    path = "/api/v1/chat/messages/search",
+    tag = "messages",
+    params(SearchMessagesQuery),
+    responses((status = 200, description = "Matching messages of your conversations, newest first (deleted ones never match)", body = MessageSearchPage), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+/// Full-text search (SPEC §7), served by the full-text index of each adapter.
+async fn search(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    ValidQuery(query): ValidQuery<SearchMessagesQuery>,
+) -> Result<Json<MessageSearchPage>, AppError> {
+    Ok(Json(messages::search(&ctx, caller, query).await?))
+}
+
+#[utoipa::path(
     patch,
     path = "/api/v1/chat/message/{messageId}",
     tag = "messages",
@@ -201,6 +219,7 @@ async fn remove_reaction(
     fetch,
     update_status,
     undelivered,
+    search,
     edit,
     delete,
     add_reaction,

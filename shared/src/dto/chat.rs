@@ -181,3 +181,31 @@ impl From<&Message> for MessageReactions {
         }
     }
 }
+
+/// Most results one search answers.
+pub const MAX_SEARCH_RESULTS: u32 = 50;
+
+/// `GET /chat/messages/search?q=&chatRoomId=&limit=`.
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchMessagesQuery {
+    /// Words to find (each as a word or a word's start; all of them; case- and accent-insensitive).
+    #[validate(length(min = 1, max = 200, message = "q must be 1 to 200 characters"))]
+    #[param(min_length = 1, max_length = 200)]
+    pub q: String,
+    /// Only this conversation (one of yours).
+    #[validate(length(max = 200, message = "chatRoomId must be at most 200 characters"))]
+    pub chat_room_id: Option<String>,
+    #[validate(range(min = 1, max = 50, message = "limit must be between 1 and 50"))]
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<u32>,
+}
+
+/// Search results, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageSearchPage {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}

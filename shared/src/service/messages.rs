@@ -2,14 +2,17 @@
 
 use crate::{
     auth::CurrentUser,
-    dto::chat::{CreateMessageRequest, FetchMessagesRequest, MessagePage},
+    dto::chat::{
+        CreateMessageRequest, FetchMessagesRequest, MessagePage, MessageSearchPage,
+        SearchMessagesQuery, MAX_SEARCH_RESULTS,
+    },
     error::AppError,
     model::{
         ChatType, Cursor, HistoryWindow, Message, MessageOid, MessageStatus, ReplyPreview, Room,
         UserId,
     },
     service::{access, rate_limit},
-    store::{SendOutcome, SendRequest, StoreError},
+    store::{MessageSearch, SendOutcome, SendRequest, StoreError},
     AppContext,
 };
 
@@ -313,4 +316,69 @@ pub async fn mark_conversation(
         .store
         .advance_conversation(partner, caller.id, status, crate::time::now())
         .await?)
+}
+
+/// Most words one search looks for.
+const MAX_SEARCH_TERMS: usize = 10;
+
+/// Full-text search over the caller's conversations (or one of them), newest first.
+pub async fn search(
+    ctx: &AppContext,
+    caller: CurrentUser,
+    query: SearchMessagesQuery,
+) -> Result<MessageSearchPage, AppError> {
+    let terms: Vec<String> = query
+        .q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .take(MAX_SEARCH_TERMS)
+        .map(str::to_owned)
+        .collect();
+    if terms.is_empty() {
+        return Err(AppError::Validation(vec![
+            "q must contain at least one word".into(),
+        ]));
+    }
+    let room = match &query.chat_room_id {
+        Some(raw) => Some(own_room(ctx, caller, raw).await?),
+        None => None,
+    };
+    let key = rate_limit::user_key(caller.id);
+    rate_limit::check(
+        ctx,
+        "message-search",
+        &key,
+        ctx.config.message_search_rate_limit,
+    )
+    .await?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_SEARCH_RESULTS);
+    let mut messages = ctx
+        .store
+        .search_messages(MessageSearch {
+            user: caller.id,
+            terms,
+            room,
+            limit: limit + 1,
+        })
+        .await?;
+    let has_more = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
+    Ok(MessageSearchPage { messages, has_more })
+}
+
+/// A conversation the caller takes part in, named by its `chatRoomId`: 403 otherwise.
+async fn own_room(ctx: &AppContext, caller: CurrentUser, raw: &str) -> Result<Room, AppError> {
+    let room: Room = raw
+        .parse()
+        .map_err(|err| AppError::Validation(vec![format!("chatRoomId {err}")]))?;
+    match room {
+        Room::Private(pair) if pair.partner_of(caller.id).is_some() => Ok(room),
+        Room::Group(group) => {
+            access::member_group(ctx, caller, group).await?;
+            Ok(room)
+        }
+        _ => Err(AppError::forbidden(
+            "You can only search your own conversations",
+        )),
+    }
 }

@@ -131,6 +131,11 @@ pub trait MessageStore: Send + Sync {
         reader: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<u64>;
+    /// Full-text search (SPEC §7): messages that contain every term (SQLite: as a word or a word's
+    /// start; MongoDB: as a word), in the conversations `search.user` takes part in (or only
+    /// `search.room`), never deleted ones, newest first, at most `search.limit`. The restriction to
+    /// the user's conversations is part of the query, served by the full-text index.
+    async fn search_messages(&self, search: MessageSearch) -> StoreResult<Vec<Message>>;
     /// Adds or removes `user`'s `emoji` on a message that is not deleted. Idempotent; a new
     /// emoji beyond `max_distinct` is refused.
     async fn react(&self, reaction: ReactionChange) -> StoreResult<ReactOutcome>;
@@ -181,6 +186,17 @@ pub trait MessageStore: Send + Sync {
     /// For each of `groups`: the latest message and how many messages from others the user has not
     /// read (not in `readBy`). Groups without messages are left out.
     async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>>;
+}
+
+/// What `search_messages` looks for.
+#[derive(Debug, Clone)]
+pub struct MessageSearch {
+    pub user: UserId,
+    /// Words (letters and digits only), all of which must match.
+    pub terms: Vec<String>,
+    /// Only this conversation (the caller's own, checked by the service).
+    pub room: Option<Room>,
+    pub limit: u32,
 }
 
 /// One reaction added or removed.

@@ -135,6 +135,12 @@ fn specs() -> Vec<Spec> {
                 doc! { "replyTo.messageId": 1 },
             )
         },
+        // Message search (SPEC §7): `$text` over the text of messages.
+        spec(
+            MESSAGES,
+            "messages_message_text",
+            doc! { "message": "text" },
+        ),
         // One block per pair; `blocked_users` lists a blocker's newest first.
         Spec {
             unique: true,
@@ -207,6 +213,11 @@ pub(crate) async fn ensure(db: &Database) -> StoreResult<()> {
             options.expire_after = Some(Duration::ZERO);
         }
         options.partial_filter_expression = spec.partial;
+        // Text indexes: no language, so words are matched as written (case- and
+        // diacritic-insensitively), not stemmed, and no word is dropped as a stop word.
+        if spec.keys.values().any(|kind| kind.as_str() == Some("text")) {
+            options.default_language = Some("none".into());
+        }
         let model = IndexModel::builder()
             .keys(spec.keys)
             .options(options)

@@ -8,15 +8,18 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{indexes::MESSAGES, map_err, to_bson_time, MongoStore};
+use super::{
+    indexes::{GROUPS, MESSAGES},
+    map_err, to_bson_time, MongoStore,
+};
 use crate::{
     model::{
         preview_text, ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus,
         Reaction, ReplyPreview, Room, UserId,
     },
     store::{
-        GroupStore, MessageStore, RateLimitStore, ReactOutcome, ReactionChange, RoomSummary,
-        SendOutcome, SendRequest, StoreResult, UserStore,
+        GroupStore, MessageSearch, MessageStore, RateLimitStore, ReactOutcome, ReactionChange,
+        RoomSummary, SendOutcome, SendRequest, StoreResult, UserStore,
     },
 };
 
@@ -340,6 +343,41 @@ impl MessageStore for MongoStore {
             .await
             .map_err(map_err)?;
         Ok(found.map(|message| (Message::from(message), false)))
+    }
+
+    /// `$text` with every term as a quoted phrase (all required), restricted to the user's
+    /// private messages and active groups in the same filter.
+    async fn search_messages(&self, search: MessageSearch) -> StoreResult<Vec<Message>> {
+        let phrase = search
+            .terms
+            .iter()
+            .map(|term| format!("\"{term}\""))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let groups: Vec<Bson> = self
+            .database()
+            .collection::<Document>(GROUPS)
+            .distinct("_id", doc! { "members": search.user.0, "isActive": true })
+            .await
+            .map_err(map_err)?;
+        let me = search.user.0;
+        let mut filter = doc! {
+            "$text": { "$search": phrase },
+            "deletedAt": Bson::Null,
+            "$or": [
+                { "sender": me, "chatType": ChatType::Private.as_str() },
+                { "receiver": me },
+                { "groupId": { "$in": groups } },
+            ],
+        };
+        if let Some(room) = search.room {
+            filter.insert("chatRoomId", room.to_string());
+        }
+        let options = FindOptions::builder()
+            .sort(doc! { "createdAt": -1, "_id": -1 })
+            .limit(i64::from(search.limit))
+            .build();
+        self.find_messages(filter, options).await
     }
 
     async fn mark_group_read(

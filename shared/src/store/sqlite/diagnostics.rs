@@ -6,7 +6,8 @@ use super::{all, messages, SqliteStore};
 use crate::store::StoreResult;
 
 impl SqliteStore {
-    /// `EXPLAIN QUERY PLAN` of the history page and the private rooms list, with sample arguments.
+    /// `EXPLAIN QUERY PLAN` of the history page, the private rooms list and the message search, with
+    /// sample arguments.
     pub async fn query_plans(&self) -> StoreResult<Vec<(&'static str, Vec<String>)>> {
         self.engine()
             .read(|conn| {
@@ -24,7 +25,20 @@ impl SqliteStore {
                     [sample_user],
                     detail,
                 )?;
-                Ok(vec![("history page", history), ("private rooms", rooms)])
+                let search = all(
+                    conn,
+                    &format!("EXPLAIN QUERY PLAN {}", messages::search_sql()),
+                    params![
+                        format!("message : (\"w1\"*) AND participants : (\"{sample_user}\")"),
+                        21_i64
+                    ],
+                    detail,
+                )?;
+                Ok(vec![
+                    ("history page", history),
+                    ("private rooms", rooms),
+                    ("message search", search),
+                ])
             })
             .await
     }

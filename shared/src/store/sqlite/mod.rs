@@ -22,6 +22,7 @@ mod users;
 
 pub(crate) use engine::map_err;
 use engine::Engine;
+pub use messages::search_sql as search_messages_sql;
 pub use users::SEARCH_USERS_WHERE;
 
 const SCHEMA: &str = include_str!("schema.sql");
@@ -62,9 +63,33 @@ impl SqliteStore {
 /// Schema, added columns and feed pruning, on a connection of its own before the engine starts.
 fn prepare(path: &Path) -> StoreResult<()> {
     let conn = engine::connect(path)?;
-    conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;"))
-        .map_err(map_err)?;
-    migrate(&conn)?;
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+    // A file from before the search index: index what is already there, once.
+    let had_search_index = optional(
+        &conn,
+        "SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'",
+        [],
+        |row| row.get::<_, i64>(0),
+    )?
+    .is_some();
+    let applied = conn
+        .execute_batch(SCHEMA)
+        .map_err(map_err)
+        .and_then(|()| migrate(&conn))
+        .and_then(|()| {
+            if had_search_index {
+                Ok(())
+            } else {
+                messages::index_for_search(&conn)
+            }
+        });
+    let end = if applied.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    conn.execute_batch(end).map_err(map_err)?;
+    applied?;
     if messages::conversations_missing(&conn)? {
         conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
         // Checked again under the write lock: another process may have rebuilt them meanwhile.

@@ -122,6 +122,30 @@ CREATE TABLE IF NOT EXISTS blocks (
     PRIMARY KEY (blocker, blocked)
 ) WITHOUT ROWID;
 
+-- full-text search over message text (SPEC §7): words and prefixes, case- and accent-insensitive.
+-- `participants` holds the conversation as tokens (the two users of a private chat, or the group),
+-- so a search is restricted to the caller's conversations inside the index itself: the index
+-- intersects the words with the caller's conversations. Contentless (the text stays in
+-- `messages`); rows are the messages' rowids, kept in the same transaction as every write of a
+-- message's text by these triggers (a tombstone's text is empty: it matches nothing). Never VACUUM
+-- this file (rowids may change): rebuild the index after one.
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
+    message, participants, content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, message, participants)
+    VALUES (new.rowid, new.message, COALESCE(new.group_id, new.sender || ' ' || new.receiver));
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF message ON messages BEGIN
+    DELETE FROM messages_fts WHERE rowid = old.rowid;
+    INSERT INTO messages_fts (rowid, message, participants)
+    VALUES (new.rowid, new.message, COALESCE(new.group_id, new.sender || ' ' || new.receiver));
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM messages_fts WHERE rowid = old.rowid;
+END;
+
 -- reactions: one row per message, emoji and user, in reaction order (rowid)
 CREATE TABLE IF NOT EXISTS message_reactions (
     message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
