@@ -70,19 +70,6 @@ async fn history(app: &TestApp, who: &Account, partner: &Account) -> Vec<Value> 
     page["messages"].as_array().expect("messages").clone()
 }
 
-async fn rooms(app: &TestApp, who: &Account) -> Vec<Value> {
-    app.call(
-        Method::GET,
-        &format!("/api/v1/chat/rooms/{}", who.id),
-        &who.access_token,
-        None,
-    )
-    .await
-    .json()
-    .await
-    .expect("rooms")
-}
-
 #[tokio::test]
 async fn only_the_sender_edits_and_a_deleted_message_cannot_be_edited() {
     on_each_backend(|app| async move {
@@ -154,7 +141,7 @@ async fn a_deleted_message_stays_as_a_tombstone_and_leaves_the_unread_count() {
             .await;
         let id = id_of(&second);
         let path = format!("/api/v1/chat/message/{id}");
-        assert_eq!(rooms(&app, &alice).await[0]["unreadCount"], 2);
+        assert_eq!(app.private_rooms(&alice).await[0]["unreadCount"], 2);
         assert_eq!(
             react(&app, &alice, Method::PUT, &id, "👍").await.status(),
             StatusCode::OK
@@ -185,7 +172,7 @@ async fn a_deleted_message_stays_as_a_tombstone_and_leaves_the_unread_count() {
         assert_eq!(newest["reactions"], json!([]));
         assert_eq!(newest["deletedAt"], answer["deletedAt"]);
 
-        let room = &rooms(&app, &alice).await[0];
+        let room = &app.private_rooms(&alice).await[0];
         assert_eq!(room["lastMessage"]["deleted"], true);
         assert_eq!(room["unreadCount"], 1, "the deleted message is not unread");
         // Reading everything afterwards counts nothing twice.
@@ -196,7 +183,7 @@ async fn a_deleted_message_stays_as_a_tombstone_and_leaves_the_unread_count() {
             None,
         )
         .await;
-        assert_eq!(rooms(&app, &alice).await[0]["unreadCount"], 0);
+        assert_eq!(app.private_rooms(&alice).await[0]["unreadCount"], 0);
         assert_eq!(
             history(&app, &alice, &bob).await[1]["messageId"],
             first["messageId"]

@@ -1,6 +1,6 @@
 //! Presence: last seen, online status, bulk delivered/read, and the private rooms list.
 
-use chat_tests::{assert_error, on_each_backend, spawn_app, Account, Backend, TestApp};
+use chat_tests::{assert_error, on_each_backend, spawn_app, Backend};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -215,19 +215,6 @@ async fn private_rooms_show_partner_latest_message_and_unread_count() {
     .await;
 }
 
-async fn rooms_of(app: &TestApp, who: &Account) -> Vec<Value> {
-    app.call(
-        Method::GET,
-        &format!("/api/v1/chat/rooms/{}", who.id),
-        &who.access_token,
-        None,
-    )
-    .await
-    .json()
-    .await
-    .expect("rooms")
-}
-
 #[tokio::test]
 async fn unread_counts_follow_single_status_changes() {
     on_each_backend(|app| async move {
@@ -245,14 +232,14 @@ async fn unread_counts_follow_single_status_changes() {
             async move { app.call(Method::PUT, &path, &token, Some(&body)).await }
         };
         assert!(status(&first, "DELIVERED").await.status().is_success());
-        assert_eq!(rooms_of(&app, &alice).await[0]["unreadCount"], 2);
+        assert_eq!(app.private_rooms(&alice).await[0]["unreadCount"], 2);
         assert!(status(&first, "READ").await.status().is_success());
-        assert_eq!(rooms_of(&app, &alice).await[0]["unreadCount"], 1);
+        assert_eq!(app.private_rooms(&alice).await[0]["unreadCount"], 1);
         // READ again changes nothing, and counts nothing twice.
         status(&first, "READ").await;
-        assert_eq!(rooms_of(&app, &alice).await[0]["unreadCount"], 1);
+        assert_eq!(app.private_rooms(&alice).await[0]["unreadCount"], 1);
         assert!(status(&second, "READ").await.status().is_success());
-        let rooms = rooms_of(&app, &alice).await;
+        let rooms = app.private_rooms(&alice).await;
         assert_eq!(rooms[0]["unreadCount"], 0);
         assert_eq!(rooms[0]["lastMessage"]["messageId"], second["messageId"]);
     })
@@ -270,7 +257,7 @@ async fn conversation_rows_missing_from_an_older_file_are_rebuilt_at_open() {
     app.send_private(&bob, &alice, "bob 1").await;
     app.send_private(&alice, &carol, "to carol").await;
     app.send_private(&bob, &alice, "bob 2").await;
-    let before = rooms_of(&app, &alice).await;
+    let before = app.private_rooms(&alice).await;
     assert_eq!(before.len(), 2);
 
     let path = app.vars["DATABASE_PATH"].clone();
@@ -278,13 +265,13 @@ async fn conversation_rows_missing_from_an_older_file_are_rebuilt_at_open() {
     conn.execute("DELETE FROM conversations", [])
         .expect("rows removed");
     assert!(
-        rooms_of(&app, &alice).await.is_empty(),
+        app.private_rooms(&alice).await.is_empty(),
         "the rows are what the list reads"
     );
 
     shared::store::sqlite::SqliteStore::open(std::path::Path::new(&path))
         .await
         .expect("reopens");
-    assert_eq!(rooms_of(&app, &alice).await, before);
-    assert_eq!(rooms_of(&app, &bob).await[0]["unreadCount"], 0);
+    assert_eq!(app.private_rooms(&alice).await, before);
+    assert_eq!(app.private_rooms(&bob).await[0]["unreadCount"], 0);
 }

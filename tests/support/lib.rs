@@ -331,6 +331,14 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// `who`'s private rooms list (`GET /chat/rooms/{who}`).
+    pub async fn private_rooms(&self, who: &Account) -> Vec<Value> {
+        let rooms = self
+            .get_json(&format!("/api/v1/chat/rooms/{}", who.id), &who.access_token)
+            .await;
+        rooms.as_array().cloned().unwrap_or_default()
+    }
+
     /// Registers `username` (email `<username>@example.com`) and returns the account.
     pub async fn register(&self, username: &str) -> Account {
         let response = self

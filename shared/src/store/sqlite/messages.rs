@@ -771,7 +771,6 @@ impl MessageStore for SqliteStore {
         self.engine()
             .read(move |conn| {
                 let base = format!("SELECT {COLUMNS} FROM messages m WHERE m.chat_room_id = ?");
-                let newest_first = "ORDER BY m.created_at DESC, m.id DESC LIMIT ?";
                 let rows = match window {
                     HistoryWindow::Page { offset } => all(
                         conn,
@@ -783,23 +782,16 @@ impl MessageStore for SqliteStore {
                         ],
                         MessageRow::read,
                     )?,
-                    HistoryWindow::Before(cursor) => {
+                    HistoryWindow::Before(cursor) | HistoryWindow::After(cursor) => {
+                        // Strictly older, newest first; or strictly newer, oldest first.
+                        let (beyond, order) = match window {
+                            HistoryWindow::After(_) => (">", "ASC"),
+                            _ => ("<", "DESC"),
+                        };
                         let sql = format!(
-                            "{base} AND (m.created_at < ? OR (m.created_at = ? AND m.id < ?)) \
-                             {newest_first}"
-                        );
-                        let at = to_iso(&cursor.created_at);
-                        all(
-                            conn,
-                            &sql,
-                            params![chat_room_id, at, at, cursor.id.to_hex(), i64::from(limit)],
-                            MessageRow::read,
-                        )?
-                    }
-                    HistoryWindow::After(cursor) => {
-                        let sql = format!(
-                            "{base} AND (m.created_at > ? OR (m.created_at = ? AND m.id > ?)) \
-                             ORDER BY m.created_at ASC, m.id ASC LIMIT ?"
+                            "{base} AND (m.created_at {beyond} ? OR (m.created_at = ? \
+                             AND m.id {beyond} ?)) ORDER BY m.created_at {order}, m.id {order} \
+                             LIMIT ?"
                         );
                         let at = to_iso(&cursor.created_at);
                         all(
