@@ -728,9 +728,10 @@ impl MessageStore for SqliteStore {
     ) -> StoreResult<u64> {
         self.engine()
             .write(move |conn| {
+                // `status <> 'READ'` lets the planner use `messages_unread`.
                 let sql = format!(
-                    "UPDATE messages SET status = ?, updated_at = ? WHERE chat_type = 'PRIVATE' \
-                     AND sender = ? AND receiver = ? AND {STATUS_RANK} < ? \
+                    "UPDATE messages SET status = ?, updated_at = ? WHERE chat_room_id = ? \
+                     AND sender = ? AND status <> 'READ' AND {STATUS_RANK} < ? \
                      RETURNING id, deleted_at IS NULL"
                 );
                 let ids = all(
@@ -739,8 +740,8 @@ impl MessageStore for SqliteStore {
                     params![
                         status.as_str(),
                         to_iso(&now),
+                        Room::private(sender, receiver).to_string(),
                         sender.to_hex(),
-                        receiver.to_hex(),
                         rank(status)
                     ],
                     |row| Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?)),
@@ -830,14 +831,14 @@ impl MessageStore for SqliteStore {
         self.engine()
             .read(move |conn| {
                 let sql = format!(
-                    "SELECT {COLUMNS} FROM messages m WHERE m.chat_type = 'PRIVATE' \
-                     AND m.sender = ? AND m.receiver = ? AND m.status = 'SENT' \
+                    "SELECT {COLUMNS} FROM messages m WHERE m.chat_room_id = ? AND m.sender = ? \
+                     AND m.status <> 'READ' AND m.status = 'SENT' \
                      ORDER BY m.created_at ASC, m.id ASC"
                 );
                 messages(all(
                     conn,
                     &sql,
-                    params![sender.to_hex(), receiver.to_hex()],
+                    params![Room::private(sender, receiver).to_string(), sender.to_hex()],
                     MessageRow::read,
                 )?)
             })
@@ -845,29 +846,49 @@ impl MessageStore for SqliteStore {
     }
 
     async fn contacts_of(&self, user: UserId) -> StoreResult<Vec<UserId>> {
-        let ids = self
-            .engine()
+        self.engine()
             .read(move |conn| {
-                all(
+                let text = |row: &Row<'_>| row.get::<_, String>(0);
+                let rooms = all(
                     conn,
-                    "SELECT id FROM ( \
-                       SELECT receiver AS id FROM messages WHERE chat_type = 'PRIVATE' \
-                         AND sender = ?1 \
-                       UNION SELECT sender FROM messages WHERE chat_type = 'PRIVATE' \
-                         AND receiver = ?1 \
-                       UNION SELECT other.user_id FROM group_members mine \
-                         JOIN groups g ON g.id = mine.group_id AND g.is_active = 1 \
-                         JOIN group_members other ON other.group_id = mine.group_id \
-                         WHERE mine.user_id = ?1 AND other.user_id <> ?1) \
-                     WHERE id NOT IN (SELECT blocked FROM blocks WHERE blocker = ?1)",
+                    "SELECT chat_room_id FROM conversations WHERE user_id = ?",
                     [user.to_hex()],
-                    |row| row.get::<_, String>(0),
-                )
+                    text,
+                )?;
+                let members = all(
+                    conn,
+                    "SELECT other.user_id FROM group_members mine \
+                     JOIN groups g ON g.id = mine.group_id AND g.is_active = 1 \
+                     JOIN group_members other ON other.group_id = mine.group_id \
+                     WHERE mine.user_id = ?1 AND other.user_id <> ?1",
+                    [user.to_hex()],
+                    text,
+                )?;
+                let blocked = all(
+                    conn,
+                    "SELECT blocked FROM blocks WHERE blocker = ?",
+                    [user.to_hex()],
+                    text,
+                )?;
+                let mut contacts = Vec::new();
+                for room in &rooms {
+                    if let Room::Private(pair) = parse_column("conversations.chat_room_id", room)? {
+                        contacts.extend(pair.partner_of(user));
+                    }
+                }
+                for member in &members {
+                    contacts.push(parse_column("group_members.user_id", member)?);
+                }
+                let blocked = blocked
+                    .iter()
+                    .map(|id| parse_column("blocks.blocked", id))
+                    .collect::<StoreResult<Vec<UserId>>>()?;
+                contacts.sort();
+                contacts.dedup();
+                contacts.retain(|contact| !blocked.contains(contact));
+                Ok(contacts)
             })
-            .await?;
-        ids.iter()
-            .map(|id| parse_column("contacts.user_id", id))
-            .collect()
+            .await
     }
 
     async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {

@@ -91,8 +91,13 @@ CREATE TABLE IF NOT EXISTS messages (
         OR (chat_type = 'GROUP' AND group_id IS NOT NULL AND receiver IS NULL))
 );
 CREATE INDEX IF NOT EXISTS messages_room_created ON messages (chat_room_id, created_at, id);
-CREATE INDEX IF NOT EXISTS messages_sender_status ON messages (sender, status);
-CREATE INDEX IF NOT EXISTS messages_receiver_status ON messages (receiver, status);
+-- messages not yet READ, by conversation and sender: what a bulk DELIVERED/READ moves and what
+-- `undelivered` lists (a message leaves it once read). Contacts and rooms come from `conversations`.
+CREATE INDEX IF NOT EXISTS messages_unread ON messages (chat_room_id, sender, created_at, id)
+    WHERE status <> 'READ';
+-- replaced by the index above and the conversation rows: every send paid for both
+DROP INDEX IF EXISTS messages_sender_status;
+DROP INDEX IF EXISTS messages_receiver_status;
 -- group messages only: a private message (most of them) writes no entry here
 CREATE INDEX IF NOT EXISTS messages_group_only_created ON messages (group_id, created_at, id)
     WHERE group_id IS NOT NULL;
