@@ -32,9 +32,12 @@ async fn schemathesis_finds_no_server_error_and_no_error_off_the_shape() {
         .args(["--checks", "not_a_server_error,error_shape"])
         .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--max-examples", &examples])
+        // One worker: with two, hypothesis's source inspection (CPython 3.11's `ast`, not thread
+        // safe there) now and then dies with "AST constructor recursion depth mismatch", a runtime
+        // error of the fuzzer that fails the run although every check passed.
         .args([
             "--workers",
-            "2",
+            "1",
             "--no-color",
             "--generation-database",
             "none",

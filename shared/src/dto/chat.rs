@@ -22,13 +22,7 @@ pub struct CreateMessageRequest {
     pub sender: Option<UserId>,
     pub receiver: Option<UserId>,
     pub group_id: Option<GroupId>,
-    #[validate(
-        length(min = 1, max = 5000, message = "message must be 1 to 5000 characters"),
-        custom(
-            function = "super::rules::not_blank",
-            message = "message must not be blank"
-        )
-    )]
+    #[validate(custom(function = "super::rules::message_text"))]
     #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub message: String,
     #[validate(custom(
@@ -131,13 +125,7 @@ impl CreateMessageRequest {
 #[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EditMessageRequest {
-    #[validate(
-        length(min = 1, max = 5000, message = "message must be 1 to 5000 characters"),
-        custom(
-            function = "super::rules::not_blank",
-            message = "message must not be blank"
-        )
-    )]
+    #[validate(custom(function = "super::rules::message_text"))]
     #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub message: String,
 }

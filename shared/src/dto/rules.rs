@@ -50,6 +50,23 @@ pub fn http_url(value: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// A message's text (sent or edited): 1 to `MAX_MESSAGE_CHARS` characters, not only spaces.
+pub fn message_text(value: &str) -> Result<(), ValidationError> {
+    let count = value.chars().count();
+    if count == 0 || count > super::chat::MAX_MESSAGE_CHARS as usize {
+        Err(
+            ValidationError::new("length").with_message(Cow::Owned(format!(
+                "message must be 1 to {} characters",
+                super::chat::MAX_MESSAGE_CHARS
+            ))),
+        )
+    } else if value.trim().is_empty() {
+        Err(invalid("blank", "message must not be blank"))
+    } else {
+        Ok(())
+    }
+}
+
 /// Optional display names: 1–50 characters, not only spaces.
 pub fn display_name(value: &str) -> Result<(), ValidationError> {
     if !value.trim().is_empty() && value.chars().count() <= 50 {
