@@ -153,7 +153,7 @@ pub async fn react(
         })
         .await?;
     match outcome {
-        ReactOutcome::Done { message, .. } => Ok(MessageReactions::from(message.as_ref())),
+        ReactOutcome::Done(message) => Ok(MessageReactions::from(message.as_ref())),
         ReactOutcome::TooMany => Err(AppError::conflict(format!(
             "A message can carry at most {MAX_DISTINCT_REACTIONS} different reactions"
         ))),

@@ -213,11 +213,8 @@ pub struct ReactionChange {
 /// What `react` did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReactOutcome {
-    /// The reactions after the call (changed or, for a repeat, as they were).
-    Done {
-        message: Box<Message>,
-        changed: bool,
-    },
+    /// The message after the call (for a repeat: as it was).
+    Done(Box<Message>),
     /// A new emoji on a message that already has `max_distinct`.
     TooMany,
     /// No such message, or it is deleted.

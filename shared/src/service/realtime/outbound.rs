@@ -48,12 +48,12 @@ pub fn client_events(change: &Change) -> Vec<Outbound> {
         Change::MessageCreated(message) => new_message(message).into_iter().collect(),
         Change::MessageUpdated(message) => vec![Outbound::to_room(
             event::MESSAGE_STATUS,
-            message_payload(message),
+            to_payload(message),
             Room::User(message.sender),
             None,
         )],
         Change::MessageEdited(message) => {
-            to_conversation(event::MESSAGE_EDITED, message_payload(message), message)
+            to_conversation(event::MESSAGE_EDITED, to_payload(message), message)
         }
         Change::MessageDeleted(message) => to_conversation(
             event::MESSAGE_DELETED,
@@ -99,13 +99,13 @@ fn new_message(message: &Message) -> Option<Outbound> {
     match (message.chat_type, message.receiver, message.group_id) {
         (ChatType::Private, Some(receiver), _) => Some(Outbound::to_room(
             event::MESSAGE_RECEIVED,
-            message_payload(message),
+            to_payload(message),
             Room::User(receiver),
             None,
         )),
         (ChatType::Group, _, Some(group)) => Some(Outbound::to_room(
             event::GROUP_MESSAGE_RECEIVED,
-            message_payload(message),
+            to_payload(message),
             Room::Group(group),
             Some(Room::User(message.sender)),
         )),
@@ -120,10 +120,6 @@ fn to_conversation(event: &'static str, payload: Value, message: &Message) -> Ve
         .into_iter()
         .map(|room| Outbound::to_room(event, payload.clone(), room, None))
         .collect()
-}
-
-fn message_payload(message: &Message) -> Value {
-    to_payload(message)
 }
 
 fn to_payload(body: impl serde::Serialize) -> Value {

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use bson::{doc, Bson, Document, RawDocumentBuf};
 use mongodb::{
     change_stream::{
-        event::{ChangeStreamEvent, OperationType, ResumeToken},
+        event::{ChangeStreamEvent, OperationType, ResumeToken, UpdateDescription},
         ChangeStream as DriverStream,
     },
     options::FullDocumentType,
@@ -76,42 +76,46 @@ fn updated_fields(event: &Event) -> Option<&Document> {
         .map(|description| &description.updated_fields)
 }
 
+/// Whether `path` is `field` or a path inside it (`reactions.3`).
+fn under(path: &str, field: &str) -> bool {
+    path.strip_prefix(field)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
 /// Whether the write changed `field` (set, removed, or an array under it changed or shrank).
-fn touched(event: &Event, field: &str) -> bool {
-    let Some(description) = event.update_description.as_ref() else {
-        return false;
-    };
-    let under = |path: &str| path == field || path.starts_with(&format!("{field}."));
-    description.updated_fields.keys().any(|path| under(path))
-        || description.removed_fields.iter().any(|path| under(path))
+fn touched(description: &UpdateDescription, field: &str) -> bool {
+    description
+        .updated_fields
+        .keys()
+        .any(|path| under(path, field))
+        || description
+            .removed_fields
+            .iter()
+            .any(|path| under(path, field))
         || description
             .truncated_arrays
             .iter()
             .flatten()
-            .any(|array| under(&array.field))
+            .any(|array| under(&array.field, field))
 }
 
 /// What an update of a message was, from the fields it wrote: a deletion, an edit, a reaction,
-/// or (anything else) a status or read-receipt change.
-/// `None` for a write that only kept a reply's quote current: the reply itself did not change.
-fn message_update(event: &Event) -> Option<fn(crate::model::Message) -> Change> {
-    let only_the_quote = event
-        .update_description
-        .as_ref()
-        .is_some_and(|description| {
-            !description.updated_fields.is_empty()
-                && description
-                    .updated_fields
-                    .keys()
-                    .all(|path| path.starts_with("replyTo"))
-        });
-    if only_the_quote {
+/// or (anything else) a status or read-receipt change. `None` for a write that only kept a
+/// reply's quote current: the reply itself did not change.
+fn message_update(
+    description: Option<&UpdateDescription>,
+) -> Option<fn(crate::model::Message) -> Change> {
+    let Some(description) = description else {
+        return Some(Change::MessageUpdated);
+    };
+    let fields = &description.updated_fields;
+    if !fields.is_empty() && fields.keys().all(|path| under(path, "replyTo")) {
         None
-    } else if touched(event, "deletedAt") {
+    } else if touched(description, "deletedAt") {
         Some(Change::MessageDeleted)
-    } else if touched(event, "editedAt") {
+    } else if touched(description, "editedAt") {
         Some(Change::MessageEdited)
-    } else if touched(event, "reactions") {
+    } else if touched(description, "reactions") {
         Some(Change::ReactionsChanged)
     } else {
         Some(Change::MessageUpdated)
@@ -166,10 +170,6 @@ fn to_change(event: Event) -> Result<Option<Change>, String> {
             .map(|id| Change::SessionEnded(SessionId(id)));
         return Ok(ended);
     }
-    let written_status = updated_fields(&event)
-        .and_then(|fields| fields.get_str("status").ok())
-        .and_then(MessageStatus::parse);
-    let updated = message_update(&event);
     let Some(document) = event.full_document else {
         return Ok(None);
     };
@@ -179,9 +179,13 @@ fn to_change(event: Event) -> Result<Option<Change>, String> {
             if event.operation_type == OperationType::Insert {
                 Change::MessageCreated(message)
             } else {
-                let Some(updated) = updated else {
+                let description = event.update_description.as_ref();
+                let Some(updated) = message_update(description) else {
                     return Ok(None);
                 };
+                let written_status = description
+                    .and_then(|description| description.updated_fields.get_str("status").ok())
+                    .and_then(MessageStatus::parse);
                 if let Some(status) = written_status {
                     message.status = status;
                 }

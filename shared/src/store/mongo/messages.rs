@@ -444,16 +444,9 @@ impl MessageStore for MongoStore {
             .return_document(ReturnDocument::After)
             .await
             .map_err(map_err)?;
-        Ok(match updated {
-            Some(message) => ReactOutcome::Done {
-                message: Box::new(Message::from(message)),
-                changed: true,
-            },
-            None => ReactOutcome::Done {
-                message: Box::new(current),
-                changed: false,
-            },
-        })
+        // No match: the write would have changed nothing (a repeat).
+        let message = updated.map_or(current, Message::from);
+        Ok(ReactOutcome::Done(Box::new(message)))
     }
 
     async fn find_message(&self, message_id: &str) -> StoreResult<Option<Message>> {

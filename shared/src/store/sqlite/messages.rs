@@ -575,10 +575,7 @@ fn react(conn: &Connection, change: &ReactionChange) -> StoreResult<ReactOutcome
     if changed {
         record(conn, &Change::ReactionsChanged(message.clone()), change.now)?;
     }
-    Ok(ReactOutcome::Done {
-        message: Box::new(message),
-        changed,
-    })
+    Ok(ReactOutcome::Done(Box::new(message)))
 }
 
 #[async_trait]
