@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # One-time setup of what the test suite needs beyond Rust (idempotent; as root or with sudo):
 #   - libssl-dev, pkg-config: the socket.io test client (rust_socketio) links native-tls;
-#   - chromium: the Swagger UI test loads /api/docs in a real headless browser;
+#   - chromium (+ an emoji font for the screenshots): the Swagger UI and web client tests drive a
+#     real headless browser;
+#   - nodejs, npm and tests/browser's packages (npm ci: playwright-core, @asyncapi/parser,
+#     socket.io-client): the web client test and the AsyncAPI validation;
 #   - cargo-lambda (PyPI): the end-to-end test runs the stack under `cargo lambda watch`;
 #   - cfn-lint (PyPI): the template test lints template.yaml offline;
 #   - schemathesis 4 (PyPI): the fuzzing test generates requests from the OpenAPI document.
@@ -10,7 +13,10 @@ set -euo pipefail
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
-for package in libssl-dev pkg-config chromium; do
+packages=(libssl-dev pkg-config chromium fonts-noto-color-emoji)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -32,4 +38,12 @@ if ! command -v schemathesis >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check "schemathesis>=4.32,<5"
 fi
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
-echo "setup.sh: ready ($(cargo lambda --version), cfn-lint $(cfn-lint --version 2>&1 | awk '{print $2}'), $(schemathesis --version))"
+
+# The Node.js test tools, exactly as locked; again whenever the lock file changes.
+browser_tools=tests/browser
+if ! cmp -s "$browser_tools/package-lock.json" "$browser_tools/node_modules/.installed-lock"; then
+  echo "setup.sh: installing $browser_tools (npm ci)"
+  npm ci --prefix "$browser_tools" --no-audit --no-fund --loglevel=error
+  cp "$browser_tools/package-lock.json" "$browser_tools/node_modules/.installed-lock"
+fi
+echo "setup.sh: ready ($(cargo lambda --version), cfn-lint $(cfn-lint --version 2>&1 | awk '{print $2}'), $(schemathesis --version), node $(node --version))"

@@ -90,6 +90,9 @@ pub struct Config {
     /// (`ORIGIN_VERIFY_SECRET`, on AWS from Secrets Manager). When set, a request without it came
     /// around the CDN and its web ACL, and is refused with 403. Unset (local stack): no check.
     pub origin_verify_secret: Option<String>,
+    /// Where the web client (`/app`) opens its socket (`APP_REALTIME_URL`, e.g.
+    /// `https://realtime.example.com`). Unset: the page's own host name on `REALTIME_PORT`.
+    pub app_realtime_url: Option<String>,
     /// Warnings found while loading (development fallbacks); logged once tracing is up.
     pub warnings: Vec<String>,
 }
@@ -115,6 +118,34 @@ pub enum ConfigError {
         value: String,
         expected: &'static str,
     },
+}
+
+/// `APP_REALTIME_URL`: an http(s) origin (it goes into the web client's Content-Security-Policy).
+fn app_realtime_url(get: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(raw) = get("APP_REALTIME_URL") else {
+        return Ok(None);
+    };
+    let url = raw.trim().trim_end_matches('/');
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let well_formed = rest.is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    });
+    if !well_formed {
+        return Err(ConfigError::Invalid {
+            name: "APP_REALTIME_URL",
+            value: raw,
+            expected: "an http:// or https:// origin such as https://realtime.example.com",
+        });
+    }
+    Ok(Some(url.to_owned()))
 }
 
 impl Config {
@@ -215,6 +246,7 @@ impl Config {
             realtime_resume_delay: duration(&get, "REALTIME_RESUME_DELAY", "2s")?,
             apigw_ws_endpoint: get("APIGW_WS_ENDPOINT"),
             origin_verify_secret: get("ORIGIN_VERIFY_SECRET").filter(|value| !value.is_empty()),
+            app_realtime_url: app_realtime_url(&get)?,
             bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
             log_format,
             auth_rate_limit: rate_limit(
@@ -436,6 +468,33 @@ mod tests {
 
     const GOOD: &str = "0123456789abcdef0123456789abcdef-access";
     const GOOD_REFRESH: &str = "0123456789abcdef0123456789abcdef-refresh";
+
+    #[test]
+    fn the_web_clients_realtime_url_is_an_http_origin() {
+        assert_eq!(load(&[]).expect("default").app_realtime_url, None);
+        let set = load(&[("APP_REALTIME_URL", "https://rt.example.com/")]).expect("valid");
+        assert_eq!(
+            set.app_realtime_url.as_deref(),
+            Some("https://rt.example.com")
+        );
+        for bad in [
+            "rt.example.com",
+            "https://a b",
+            "http://x;script-src *",
+            "ws://x",
+        ] {
+            assert!(
+                matches!(
+                    load(&[("APP_REALTIME_URL", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "APP_REALTIME_URL",
+                        ..
+                    })
+                ),
+                "{bad} is refused"
+            );
+        }
+    }
 
     #[test]
     fn development_runs_without_secrets_and_says_so() {

@@ -6,9 +6,9 @@ use chat_tests::{functions, normalize_route, process::repo_root, spawn_app, Back
 use reqwest::StatusCode;
 use serde_json::Value;
 
-/// The docs describe the API, not themselves.
+/// The docs describe the API, not themselves nor the web client.
 fn is_docs_route(path: &str) -> bool {
-    path.starts_with("/api/docs")
+    meta::served_by_catch_all(path)
 }
 
 #[tokio::test]
@@ -156,4 +156,71 @@ async fn swagger_ui_lists_the_operations_in_a_real_browser() {
         "screenshot saved at {}",
         screenshot.display()
     );
+}
+
+/// The message names of the AsyncAPI document's operations with this action.
+fn documented_events(doc: &Value, action: &str) -> BTreeSet<String> {
+    doc["operations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|operation| operation["action"] == action)
+        .map(|operation| {
+            let reference = operation["messages"][0]["$ref"].as_str().unwrap();
+            let key = reference.rsplit('/').next().unwrap();
+            doc["components"]["messages"][key]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_asyncapi_document_lists_every_realtime_event_and_validates() {
+    use shared::service::realtime::{actions::ACTIONS, event};
+    let app = spawn_app(&Backend::Sqlite).await;
+    let response = app.get("/api/docs/asyncapi.json").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["asyncapi"], "3.0.0");
+
+    let received = documented_events(&doc, "receive");
+    let dispatched: BTreeSet<String> = ACTIONS.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        received, dispatched,
+        "client → server events: the document and the dispatcher's table"
+    );
+    let sent = documented_events(&doc, "send");
+    let emitted: BTreeSet<String> = event::ALL.iter().map(|e| e.to_string()).collect();
+    assert_eq!(sent, emitted, "server → client events");
+
+    // Shared payloads are the OpenAPI document's schemas, under the same names.
+    let openapi: Value = app
+        .get("/api/docs/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    for (name, schema) in openapi["components"]["schemas"].as_object().unwrap() {
+        assert_eq!(&doc["components"]["schemas"][name], schema, "{name}");
+    }
+    assert!(doc["components"]["schemas"]["GroupCallRequest"].is_object());
+
+    // The README's realtime tables name every event.
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    for name in received.iter().chain(sent.iter()) {
+        assert!(
+            readme.contains(&format!("`{name}")),
+            "README does not list the {name} event"
+        );
+    }
+
+    // And the document is valid AsyncAPI 3 for the reference parser.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &text).unwrap();
+    let output =
+        chat_tests::node::run("validate-asyncapi.mjs", &[file.path().to_str().unwrap()]).await;
+    assert!(output.contains("valid AsyncAPI"), "{output}");
 }

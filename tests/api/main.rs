@@ -27,3 +27,4 @@ mod smoke;
 mod store_contract;
 mod template;
 mod users;
+mod web_client;

@@ -6,15 +6,16 @@ use std::collections::BTreeSet;
 use chat_tests::{functions, normalize_route, process::repo_root};
 
 /// (METHOD, path, function) as the routers serve them.
-/// The Swagger UI files under /api/docs reach `meta` through its catch-all (watch: `/{*rest}`,
-/// API Gateway: `ANY /{proxy+}`), so they are not listed one by one.
+/// The documents and Swagger UI files under /api/docs and the web client under /app reach `meta`
+/// through its catch-all (watch: `/{*rest}`, API Gateway: `ANY /{proxy+}`), so they are not listed
+/// one by one.
 fn router_routes() -> BTreeSet<(String, String, String)> {
     functions()
         .into_iter()
         .flat_map(|(function, api)| {
             api.table()
                 .iter()
-                .filter(|route| function != "meta" || !route.path.starts_with("/api/docs"))
+                .filter(|route| function != "meta" || !meta::served_by_catch_all(route.path))
                 .map(|route| {
                     (
                         route.method.to_string(),

@@ -13,6 +13,7 @@ use shared::{config::Config, AppContext};
 use tempfile::TempDir;
 
 pub mod mongo;
+pub mod node;
 pub mod process;
 pub mod realtime;
 pub mod socket;

@@ -1,5 +1,9 @@
-//! The `meta` function: the health check at `/`, the OpenAPI document and Swagger UI under
-//! `/api/docs`, and every path no other function owns (so unknown routes get the API's own 404).
+//! The `meta` function: the health check at `/`, the OpenAPI document, Swagger UI and the
+//! realtime contract (AsyncAPI) under `/api/docs`, the web client under `/app`, and every path no
+//! other function owns (so unknown routes get the API's own 404).
+
+pub mod app;
+pub mod asyncapi;
 
 use std::sync::{Arc, OnceLock};
 
@@ -23,9 +27,20 @@ pub fn api() -> Api {
     Api::new()
         .get("/", health_check)
         .get(OPENAPI_JSON, openapi_json)
+        .get(asyncapi::ASYNCAPI_JSON, asyncapi_json)
         .get(DOCS, docs_redirect)
         .get("/api/docs/", docs_index)
         .get("/api/docs/{*file}", docs_file)
+        .get(app::APP, app::redirect)
+        .get("/app/", app::index)
+        .get("/app/config.json", app::config)
+        .get("/app/{*file}", app::file)
+}
+
+/// The documents, Swagger UI and the web client: no API routes of their own (on AWS they reach
+/// this function through its catch-all route).
+pub fn served_by_catch_all(path: &str) -> bool {
+    path.starts_with(DOCS) || path == app::APP || path.starts_with("/app/")
 }
 
 #[utoipa::path(
@@ -77,15 +92,28 @@ fn openapi_text() -> &'static str {
     TEXT.get_or_init(|| openapi().to_json().unwrap_or_default())
 }
 
-async fn openapi_json() -> Response {
+fn asyncapi_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| asyncapi::document().to_string())
+}
+
+fn json_text(text: &'static str) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        openapi_text(),
+        text,
     )
         .into_response()
+}
+
+async fn openapi_json() -> Response {
+    json_text(openapi_text())
+}
+
+async fn asyncapi_json() -> Response {
+    json_text(asyncapi_text())
 }
 
 async fn docs_redirect() -> Redirect {

@@ -29,3 +29,29 @@ pub const SESSION_ENDED: &str = "sessionEnded";
 pub const TOKEN_EXPIRED: &str = "tokenExpired";
 /// A failed client event: `{event, message}`.
 pub const ERROR: &str = "error";
+
+/// Every server → client event above, for the realtime contract document and its test.
+pub const ALL: &[&str] = &[
+    MESSAGE_SENT,
+    MESSAGE_RECEIVED,
+    GROUP_MESSAGE_RECEIVED,
+    MESSAGE_STATUS,
+    MESSAGE_EDITED,
+    MESSAGE_DELETED,
+    MESSAGE_REACTIONS,
+    MESSAGES_FETCHED,
+    GROUP_MESSAGES_FETCHED,
+    USER_STATUS,
+    USER_ONLINE,
+    USER_OFFLINE,
+    USER_TYPING,
+    USER_STOPPED_TYPING,
+    USER_JOINED_CHAT,
+    USER_LEFT_CHAT,
+    USER_JOINED_GROUP,
+    USER_LEFT_GROUP,
+    GROUP_CALL_INCOMING,
+    SESSION_ENDED,
+    TOKEN_EXPIRED,
+    ERROR,
+];

@@ -1,0 +1,169 @@
+//! The web client at `/app`: plain HTML, CSS and JavaScript built into the binary (no build step),
+//! with the socket.io browser client vendored from npm. It uses only the public API, so it is also
+//! the reference client. `config.json` tells the page where the realtime node is.
+
+use axum::{
+    extract::{Path, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    Json,
+};
+use serde::Serialize;
+use shared::{AppContext, AppError};
+
+pub const APP: &str = "/app";
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "",
+        content_type: "text/html; charset=utf-8",
+        bytes: include_bytes!("../app/index.html"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../app/app.js"),
+    },
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../app/app.css"),
+    },
+    Asset {
+        name: "vendor/socket.io.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../app/vendor/socket.io.min.js"),
+    },
+];
+
+pub async fn redirect() -> Redirect {
+    Redirect::permanent("/app/")
+}
+
+pub async fn index(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    asset(&ctx, &headers, "")
+}
+
+pub async fn file(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Result<Response, AppError> {
+    asset(&ctx, &headers, &file)
+}
+
+/// What the page needs to know that only the server does.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientConfig {
+    /// The socket.io node's origin (the page adds the `/chat` namespace).
+    realtime_url: String,
+    api_base: &'static str,
+}
+
+pub async fn config(State(ctx): State<AppContext>, headers: HeaderMap) -> Response {
+    let realtime_url = realtime_url(&ctx, &headers);
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(ClientConfig {
+            realtime_url,
+            api_base: "/api/v1",
+        }),
+    )
+        .into_response()
+}
+
+fn asset(ctx: &AppContext, headers: &HeaderMap, name: &str) -> Result<Response, AppError> {
+    let Some(found) = ASSETS.iter().find(|asset| asset.name == name) else {
+        return Err(AppError::not_found(format!("Cannot GET /app/{name}")));
+    };
+    let policy = content_security_policy(&realtime_url(ctx, headers));
+    let policy = HeaderValue::from_str(&policy).map_err(AppError::internal)?;
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(found.content_type),
+            ),
+            (header::CONTENT_SECURITY_POLICY, policy),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        found.bytes,
+    )
+        .into_response())
+}
+
+/// `APP_REALTIME_URL`, or the host name the page was loaded from on `REALTIME_PORT` (the local
+/// stack: `http://localhost:3002` for a page on `http://localhost:3000`).
+fn realtime_url(ctx: &AppContext, headers: &HeaderMap) -> String {
+    if let Some(url) = &ctx.config.app_realtime_url {
+        return url.clone();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .map(host_name)
+        .filter(|name| is_plain_host(name))
+        .unwrap_or("localhost");
+    format!("http://{host}:{}", ctx.config.realtime_port)
+}
+
+/// `localhost:3000` → `localhost`, `[::1]:3000` → `[::1]`.
+fn host_name(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(colon) if !host[colon..].contains(']') => &host[..colon],
+        _ => host,
+    }
+}
+
+/// A Host header is the client's text: only a plain name or address goes into a header or page.
+fn is_plain_host(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+/// Helmet's policy, plus the realtime node for `connect-src` (its WebSocket and polling URLs).
+fn content_security_policy(realtime_url: &str) -> String {
+    let websocket = realtime_url
+        .replacen("https://", "wss://", 1)
+        .replacen("http://", "ws://", 1);
+    format!(
+        "default-src 'self';base-uri 'self';connect-src 'self' {realtime_url} {websocket};\
+         font-src 'self' data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;\
+         object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self'"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_lose_their_port_only() {
+        assert_eq!(host_name("localhost:3000"), "localhost");
+        assert_eq!(host_name("example.com"), "example.com");
+        assert_eq!(host_name("[::1]:3000"), "[::1]");
+        assert_eq!(host_name("[::1]"), "[::1]");
+        assert!(!is_plain_host("evil.com;script-src *"));
+        assert!(!is_plain_host("a b"));
+    }
+
+    #[test]
+    fn the_policy_allows_the_realtime_node_and_nothing_else_remote() {
+        let policy = content_security_policy("https://rt.example.com");
+        assert!(policy.contains("connect-src 'self' https://rt.example.com wss://rt.example.com;"));
+        assert!(policy.contains("script-src 'self';"));
+    }
+}

@@ -1,0 +1,124 @@
+//! The web client at /app, in a real browser: two people in two headless Chromium contexts chat
+//! through the page against a real realtime node (`tests/browser/web-client.mjs` drives them).
+
+use chat_tests::{
+    node,
+    process::{free_port, repo_root},
+    realtime::RealtimeNode,
+    spawn_app, spawn_app_with, Backend,
+};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn the_web_client_is_served_with_its_assets_and_a_policy() {
+    let app = spawn_app(&Backend::Sqlite).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let redirect = client.get(app.url("/app")).send().await.unwrap();
+    assert!(redirect.status().is_redirection());
+    assert_eq!(redirect.headers()["location"], "/app/");
+    let index = client.get(app.url("/app/")).send().await.unwrap();
+    assert_eq!(index.status(), StatusCode::OK);
+    let policy = index.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(
+        policy.contains("connect-src 'self' http://127.0.0.1:3002 ws://127.0.0.1:3002"),
+        "the page may reach the realtime node of its own host: {policy}"
+    );
+    let html = index.text().await.unwrap();
+    for asset in [
+        "/app/app.js",
+        "/app/app.css",
+        "/app/vendor/socket.io.min.js",
+    ] {
+        assert!(html.contains(asset), "{asset} is linked");
+        let response = client.get(app.url(asset)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+    }
+    let config: serde_json::Value = client
+        .get(app.url("/app/config.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["realtimeUrl"], "http://127.0.0.1:3002");
+    assert_eq!(config["apiBase"], "/api/v1");
+    let missing = client.get(app.url("/app/nope.js")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // A Host header is client text: anything but a plain name falls back to localhost.
+    let forged = client
+        .get(app.url("/app/config.json"))
+        .header("host", "evil.example;script-src *")
+        .send()
+        .await
+        .unwrap();
+    let forged: serde_json::Value = forged.json().await.unwrap();
+    assert_eq!(forged["realtimeUrl"], "http://localhost:3002");
+
+    let configured = spawn_app_with(
+        &Backend::Sqlite,
+        &[("APP_REALTIME_URL", "https://rt.example.com")],
+    )
+    .await;
+    let config: serde_json::Value = configured
+        .get("/app/config.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["realtimeUrl"], "https://rt.example.com");
+}
+
+#[tokio::test]
+async fn the_vendored_socket_io_client_is_the_pinned_npm_release() {
+    let vendored = std::fs::read(repo_root().join("functions/meta/app/vendor/socket.io.min.js"))
+        .expect("vendored client");
+    let npm = std::fs::read(
+        node::tools_dir().join("node_modules/socket.io-client/dist/socket.io.min.js"),
+    )
+    .expect("socket.io-client from npm");
+    assert!(
+        vendored == npm,
+        "functions/meta/app/vendor/socket.io.min.js differs from tests/browser's socket.io-client: copy it again"
+    );
+}
+
+#[tokio::test]
+async fn two_people_chat_through_the_web_client_in_a_real_browser() {
+    let realtime_port = free_port();
+    let port = realtime_port.to_string();
+    // Short access tokens, so the page's refresh (and the node's tokenExpired) happen in the test.
+    let app = spawn_app_with(
+        &Backend::Sqlite,
+        &[
+            ("REALTIME_PORT", port.as_str()),
+            ("JWT_EXPIRATION", "20s"),
+            ("MESSAGE_RATE_LIMIT_MAX", "1000"),
+        ],
+    )
+    .await;
+    let _node = RealtimeNode::start_with(
+        &app,
+        realtime_port,
+        "browser-node",
+        &[("ALLOWED_ORIGINS", app.address.as_str())],
+    )
+    .await;
+    let shots = repo_root().join("target").join("web-client");
+    let output = node::run(
+        "web-client.mjs",
+        &[&app.url("/app/"), shots.to_str().expect("path")],
+    )
+    .await;
+    assert!(output.contains("ok: every step passed"), "{output}");
+    assert!(shots.join("web-client.png").exists());
+    assert!(shots.join("web-client-alice.png").exists());
+}

@@ -1,0 +1,211 @@
+// Two people chat through the web client (/app) in headless Chromium, each in a browser context of
+// their own: register, find each other, private chat with typing, ticks, presence, reactions,
+// replies, edit, delete, search, history paging, a dropped socket that catches up, a group, and a
+// token refresh. Run by tests/api/web_client.rs:
+//   node web-client.mjs <app url> <screenshot dir>
+// Exits non-zero with the failing step on any failure.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [appUrl, shots] = process.argv.slice(2);
+if (!appUrl || !shots) {
+  console.error('usage: node web-client.mjs <app url> <screenshot dir>');
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+const TIMEOUT = 15_000;
+const tag = Date.now().toString(36).slice(-5);
+const problems = [];
+let current = 'start';
+const step = (name) => { current = name; console.log(`step: ${name}`); };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+async function person(name) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) {
+      problems.push(`${name}: console error: ${msg.text()}`);
+    }
+  });
+  const username = `${name}_${tag}`;
+  await page.goto(appUrl);
+  await page.click('#tab-register');
+  const form = page.locator('#register-form');
+  await form.locator('[name=username]').fill(username);
+  await form.locator('[name=email]').fill(`${username}@example.com`);
+  await form.locator('[name=firstName]').fill(name[0].toUpperCase() + name.slice(1));
+  await form.locator('[name=password]').fill('SecurePass123!');
+  await form.locator('button[type=submit]').click();
+  await page.locator('#chat-view').waitFor();
+  await page.locator('#connection-dot.on').waitFor();
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).accessToken);
+  return { name, username, page, firstToken: token, since: Date.now() };
+}
+
+/** REST calls as the page's user, with the page's own token. */
+function rest(who, method, path, body) {
+  return who.page.evaluate(async ([method, path, body]) => {
+    const { accessToken } = JSON.parse(sessionStorage.getItem('chat.session'));
+    const res = await fetch(`/api/v1${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: await res.json() };
+  }, [method, path, body]);
+}
+
+const message = (who, text) => who.page.locator('#messages .message', { hasText: text });
+const send = async (who, text) => {
+  await who.page.fill('#message-input', text);
+  await who.page.press('#message-input', 'Enter');
+  await message(who, text).waitFor();
+};
+async function waitText(locator, pattern) {
+  await locator.filter({ hasText: pattern }).first().waitFor();
+}
+
+try {
+  step('two people register in two browser contexts');
+  const alice = await person('alice');
+  const bob = await person('bob');
+
+  step('alice finds bob by name and opens a private chat');
+  await alice.page.fill('#people-query', bob.username.slice(0, 6));
+  await alice.page.locator(`#people-results li[data-user="${bob.username}"]`).click();
+  await waitText(alice.page.locator('#conversation-title'), bob.username);
+
+  step('alice sends; bob sees the unread conversation; the tick turns to delivered');
+  await send(alice, 'Hello Bob');
+  await waitText(bob.page.locator('#rooms li'), 'Hello Bob');
+  await bob.page.locator('#rooms li .badge', { hasText: '1' }).waitFor();
+  await message(alice, 'Hello Bob').locator('.ticks[data-status="DELIVERED"]').waitFor();
+
+  step('bob opens it; the tick turns to read; alice sees bob online');
+  await bob.page.locator('#rooms li', { hasText: 'Hello Bob' }).click();
+  await message(bob, 'Hello Bob').waitFor();
+  await message(alice, 'Hello Bob').locator('.ticks.read').waitFor();
+  await waitText(alice.page.locator('#conversation-status'), /^online$/);
+
+  step('bob types: alice sees the typing indicator, then the message live');
+  await bob.page.locator('#message-input').pressSequentially('Hi Alice', { delay: 30 });
+  await waitText(alice.page.locator('#typing'), 'is typing');
+  await bob.page.fill('#message-input', 'Hi Alice, how are you?');
+  await bob.page.press('#message-input', 'Enter');
+  await message(alice, 'Hi Alice, how are you?').waitFor();
+  await alice.page.locator('#typing').filter({ hasText: /^$/ }).waitFor();
+
+  step('alice reacts to it; bob sees the reaction');
+  const bobsMessage = message(alice, 'Hi Alice, how are you?');
+  await bobsMessage.hover();
+  await bobsMessage.locator('.action-react', { hasText: '👍' }).click();
+  await message(bob, 'Hi Alice, how are you?').locator('.reaction', { hasText: '👍 1' }).waitFor();
+
+  step('alice replies to it; bob sees the quote');
+  await bobsMessage.hover();
+  await bobsMessage.locator('.action-reply').click();
+  await send(alice, 'Great, thanks!');
+  await message(bob, 'Great, thanks!').locator('.quote', { hasText: 'Hi Alice, how are you?' }).waitFor();
+
+  step('alice edits her first message; bob sees the new text marked edited');
+  const first = message(alice, 'Hello Bob');
+  await first.hover();
+  await first.locator('.action-edit').click();
+  await alice.page.fill('#message-input', 'Hello Bob, nice to meet you');
+  await alice.page.press('#message-input', 'Enter');
+  await message(bob, 'Hello Bob, nice to meet you').locator('.meta', { hasText: 'edited' }).waitFor();
+
+  step('alice deletes a message; bob sees a tombstone');
+  await send(alice, 'oops, wrong chat');
+  await message(bob, 'oops, wrong chat').waitFor();
+  const oops = message(alice, 'oops, wrong chat');
+  await oops.hover();
+  await oops.locator('.action-delete').click();
+  await bob.page.locator('#messages .message.deleted').waitFor();
+  if (await message(bob, 'oops, wrong chat').count() !== 0) throw new Error('the deleted text is still shown');
+
+  step('bob searches his messages');
+  await bob.page.fill('#message-search', 'nice');
+  await waitText(bob.page.locator('#message-results li'), 'Hello Bob, nice to meet you');
+  // The README's picture: a conversation with a reply, a reaction, an edit, a tombstone, a search.
+  await bob.page.screenshot({ path: join(shots, 'web-client.png') });
+
+  step('history pages back with the before cursor on scroll');
+  for (let i = 1; i <= 40; i++) {
+    const sent = await rest(bob, 'POST', '/chat/message', { receiver: await alice.page.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).user._id), message: `filler ${i}` });
+    if (sent.status !== 201) throw new Error(`filler send: ${JSON.stringify(sent)}`);
+  }
+  await message(alice, 'filler 40').waitFor();
+  await alice.page.locator('#rooms li', { hasText: 'filler 40' }).click();
+  await message(alice, 'filler 40').waitFor();
+  if (await message(alice, 'Hello Bob, nice to meet you').count() !== 0) throw new Error('the first page holds everything');
+  await alice.page.locator('#messages').evaluate((box) => { box.scrollTop = 0; });
+  await message(alice, 'Hello Bob, nice to meet you').waitFor();
+  await alice.page.locator('#messages .history-end').waitFor();
+
+  step('a dropped socket reconnects and catches up with the after cursor');
+  await alice.page.evaluate(() => window.chatApp.socket.disconnect());
+  await alice.page.locator('#connection-dot:not(.on)').waitFor();
+  const aliceId = await alice.page.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).user._id);
+  await rest(bob, 'POST', '/chat/message', { receiver: aliceId, message: 'sent while you were away' });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  if (await message(alice, 'sent while you were away').count() !== 0) throw new Error('delivered to a closed socket');
+  await alice.page.evaluate(() => window.chatApp.socket.connect());
+  await message(alice, 'sent while you were away').waitFor();
+
+  step('alice creates a group with bob; bob gets the group message; alice sees it read');
+  await alice.page.click('#new-group');
+  await alice.page.fill('#group-form [name=groupName]', `Team ${tag}`);
+  await alice.page.fill('#group-member-query', bob.username);
+  await alice.page.locator(`#group-member-results li[data-user="${bob.username}"]`).click();
+  await alice.page.locator('#group-members li').waitFor();
+  await alice.page.click('#group-create');
+  await waitText(alice.page.locator('#conversation-title'), `Team ${tag}`);
+  await send(alice, 'Hello team');
+  await bob.page.locator('#rooms li', { hasText: `Team ${tag}` }).click();
+  await message(bob, 'Hello team').waitFor();
+  await message(alice, 'Hello team').locator('.ticks.read').waitFor();
+
+  step('tokens are refreshed before they expire and the socket keeps delivering');
+  const lifetime = await alice.page.evaluate(() => {
+    const [, body] = JSON.parse(sessionStorage.getItem('chat.session')).accessToken.split('.');
+    const claims = JSON.parse(atob(body.replace(/-/g, '+').replace(/_/g, '/')));
+    return (claims.exp - claims.iat) * 1000;
+  });
+  const wait = alice.since + lifetime + 3000 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  const token = await alice.page.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).accessToken);
+  if (token === alice.firstToken) throw new Error('the access token was never refreshed');
+  await bob.page.locator('#rooms li', { hasText: alice.username }).click();
+  await send(bob, 'still here after the token expired');
+  await alice.page.locator('#rooms li', { hasText: 'still here after the token expired' }).waitFor();
+
+  step('screenshots');
+  await alice.page.locator('#rooms li', { hasText: 'still here' }).click();
+  await message(alice, 'still here after the token expired').waitFor();
+  await alice.page.screenshot({ path: join(shots, 'web-client-alice.png') });
+  await bob.page.screenshot({ path: join(shots, 'web-client-bob.png') });
+
+  if (problems.length) throw new Error(`the pages reported problems:\n${problems.join('\n')}`);
+  console.log('ok: every step passed');
+} catch (err) {
+  console.error(`FAILED at step "${current}": ${err.message}`);
+  if (problems.length) console.error(problems.join('\n'));
+  for (const context of browser.contexts()) {
+    for (const [i, page] of context.pages().entries()) {
+      await page.screenshot({ path: join(shots, `failure-${browser.contexts().indexOf(context)}-${i}.png`) }).catch(() => {});
+    }
+  }
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
