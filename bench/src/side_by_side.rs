@@ -29,7 +29,13 @@ const MEMBERS: usize = 100;
 const GROUP_SENDERS: usize = 5;
 
 /// A reference server as a child process, killed on drop.
-struct Reference(Child);
+pub struct Reference(Child);
+
+impl Reference {
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
 
 impl Drop for Reference {
     fn drop(&mut self) {
@@ -38,7 +44,7 @@ impl Drop for Reference {
     }
 }
 
-fn install_references() {
+pub fn install_references() {
     let dir = repo_root().join("bench/node-reference");
     let installed = ["socket.io", "better-sqlite3", "jsonwebtoken"]
         .iter()
@@ -53,7 +59,7 @@ fn install_references() {
     }
 }
 
-async fn start_reference(script: &str, port: u16, vars: &[(&str, String)]) -> Reference {
+pub async fn start_reference(script: &str, port: u16, vars: &[(&str, String)]) -> Reference {
     let dir = repo_root().join("bench/node-reference");
     let reference = Reference(
         Command::new("node")

@@ -34,7 +34,7 @@ pub fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 
-pub use chat_tests::process::rss_kib;
+pub use chat_tests::process::{rss_anon_kib, rss_kib};
 
 /// CPU time (user + system) process `pid` has used so far, from `/proc/<pid>/stat`.
 pub fn cpu_time(pid: u32) -> Duration {

@@ -8,6 +8,8 @@ mod apigw;
 mod connect;
 mod events;
 mod fanout;
+mod lean_request;
+mod memory;
 mod turns;
 
 use std::net::SocketAddr;
@@ -91,11 +93,13 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     ));
     tokio::spawn(heartbeat(ctx.clone(), node_id.clone()));
     tokio::spawn(connect::close_expired(io.clone()));
+    tokio::spawn(memory::trim_after_departures(io.clone()));
 
     let app = Router::new()
         .route("/health", get(health_check))
         .with_state((ctx.clone(), feed_health))
-        .layer(layer);
+        .layer(layer)
+        .layer(axum::middleware::map_request(lean_request::detach_head));
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port))).await?;
     tracing::info!(port, node = %node_id, "realtime node listening (socket.io namespace /chat)");
     let shutdown_io = io.clone();
