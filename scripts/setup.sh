@@ -3,7 +3,7 @@
 #   - libssl-dev, pkg-config: the socket.io test client (rust_socketio) links native-tls;
 #   - chromium (+ an emoji font for the screenshots): the Swagger UI and web client tests drive a
 #     real headless browser;
-#   - nodejs, npm and tests/browser's packages (npm ci: playwright-core, @asyncapi/parser,
+#   - nodejs, npm and tests/browser's packages (npm ci: playwright-core, @asyncapi/parser, swagger-ui-dist,
 #     socket.io-client): the web client test and the AsyncAPI validation;
 #   - cargo-lambda (PyPI): the end-to-end test runs the stack under `cargo lambda watch`;
 #   - cfn-lint (PyPI): the template test lints template.yaml offline;

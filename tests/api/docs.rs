@@ -224,3 +224,40 @@ async fn the_asyncapi_document_lists_every_realtime_event_and_validates() {
         chat_tests::node::run("validate-asyncapi.mjs", &[file.path().to_str().unwrap()]).await;
     assert!(output.contains("valid AsyncAPI"), "{output}");
 }
+
+#[tokio::test]
+async fn swagger_ui_files_are_the_pinned_release_sent_compressed_to_browsers() {
+    let app = spawn_app(&Backend::Sqlite).await;
+    let dist = chat_tests::node::tools_dir().join("node_modules/swagger-ui-dist");
+    for file in [
+        "index.html",
+        "index.css",
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "favicon-32x32.png",
+    ] {
+        // Without Accept-Encoding: the plain file, decompressed by the server where stored gzipped.
+        let response = app.get(&format!("/api/docs/{file}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "{file}");
+        assert!(response.headers().get("content-encoding").is_none());
+        let served = response.bytes().await.unwrap();
+        let released = std::fs::read(dist.join(file)).unwrap();
+        assert!(
+            served == released,
+            "{file} differs from swagger-ui-dist: run scripts/vendor-swagger-ui.sh"
+        );
+    }
+    let compressed = app
+        .client
+        .get(app.url("/api/docs/swagger-ui-bundle.js"))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    assert_eq!(compressed.headers()["vary"], "accept-encoding");
+    let gzipped = compressed.bytes().await.unwrap();
+    assert_eq!(&gzipped[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert!(gzipped.len() < 500_000, "{} bytes", gzipped.len());
+}

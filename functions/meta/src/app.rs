@@ -4,41 +4,41 @@
 
 use axum::{
     extract::{Path, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue},
     response::{IntoResponse, Redirect, Response},
     Json,
 };
 use serde::Serialize;
 use shared::{AppContext, AppError};
 
-pub const APP: &str = "/app";
+use crate::assets::{self, Asset};
 
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    bytes: &'static [u8],
-}
+pub const APP: &str = "/app";
 
 const ASSETS: &[Asset] = &[
     Asset {
         name: "",
         content_type: "text/html; charset=utf-8",
         bytes: include_bytes!("../app/index.html"),
+        gzipped: false,
     },
     Asset {
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../app/app.js"),
+        gzipped: false,
     },
     Asset {
         name: "app.css",
         content_type: "text/css; charset=utf-8",
         bytes: include_bytes!("../app/app.css"),
+        gzipped: false,
     },
     Asset {
         name: "vendor/socket.io.min.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../app/vendor/socket.io.min.js"),
+        gzipped: false,
     },
 ];
 
@@ -83,24 +83,16 @@ pub async fn config(State(ctx): State<AppContext>, headers: HeaderMap) -> Respon
 }
 
 fn asset(ctx: &AppContext, headers: &HeaderMap, name: &str) -> Result<Response, AppError> {
-    let Some(found) = ASSETS.iter().find(|asset| asset.name == name) else {
-        return Err(AppError::not_found(format!("Cannot GET /app/{name}")));
-    };
+    let found = assets::find(ASSETS, APP, name)?;
     let policy = content_security_policy(&realtime_url(ctx, headers));
     let policy = HeaderValue::from_str(&policy).map_err(AppError::internal)?;
-    Ok((
-        StatusCode::OK,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(found.content_type),
-            ),
+    found.respond(
+        headers,
+        &[
             (header::CONTENT_SECURITY_POLICY, policy),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
-        found.bytes,
     )
-        .into_response())
 }
 
 /// `APP_REALTIME_URL`, or the host name the page was loaded from on `REALTIME_PORT` (the local

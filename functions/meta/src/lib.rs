@@ -3,20 +3,22 @@
 //! other function owns (so unknown routes get the API's own 404).
 
 pub mod app;
+mod assets;
 pub mod asyncapi;
+mod swagger;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use axum::{
-    extract::{Path, State},
-    http::{header, HeaderValue, StatusCode},
-    response::{IntoResponse, Redirect, Response},
+    extract::State,
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
 };
 use shared::{
     error::ErrorBody,
     http::{docs::BearerAuth, Api},
     service::health::{self, Health},
-    AppContext, AppError,
+    AppContext,
 };
 use utoipa::OpenApi;
 
@@ -28,9 +30,9 @@ pub fn api() -> Api {
         .get("/", health_check)
         .get(OPENAPI_JSON, openapi_json)
         .get(asyncapi::ASYNCAPI_JSON, asyncapi_json)
-        .get(DOCS, docs_redirect)
-        .get("/api/docs/", docs_index)
-        .get("/api/docs/{*file}", docs_file)
+        .get(DOCS, swagger::redirect)
+        .get("/api/docs/", swagger::index)
+        .get("/api/docs/{*file}", swagger::file)
         .get(app::APP, app::redirect)
         .get("/app/", app::index)
         .get("/app/config.json", app::config)
@@ -114,38 +116,4 @@ async fn openapi_json() -> Response {
 
 async fn asyncapi_json() -> Response {
     json_text(asyncapi_text())
-}
-
-async fn docs_redirect() -> Redirect {
-    Redirect::permanent("/api/docs/")
-}
-
-async fn docs_index() -> Result<Response, AppError> {
-    swagger_file("")
-}
-
-async fn docs_file(Path(file): Path<String>) -> Result<Response, AppError> {
-    swagger_file(&file)
-}
-
-/// Swagger UI's files come from the utoipa-swagger-ui crate (vendored: nothing is downloaded).
-fn swagger_file(file: &str) -> Result<Response, AppError> {
-    static CONFIG: OnceLock<Arc<utoipa_swagger_ui::Config<'static>>> = OnceLock::new();
-    let config = CONFIG
-        .get_or_init(|| Arc::new(utoipa_swagger_ui::Config::from(OPENAPI_JSON)))
-        .clone();
-    match utoipa_swagger_ui::serve(file, config) {
-        Ok(Some(found)) => {
-            let content_type = HeaderValue::from_str(&found.content_type)
-                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-            Ok((
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, content_type)],
-                found.bytes.to_vec(),
-            )
-                .into_response())
-        }
-        Ok(None) => Err(AppError::not_found(format!("Cannot GET /api/docs/{file}"))),
-        Err(err) => Err(AppError::internal(err)),
-    }
 }
