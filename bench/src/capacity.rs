@@ -1,7 +1,8 @@
 //! Realtime capacity (benchmark 1): N authenticated socket.io connections to one node, then the
 //! same N to the same-work Node.js socket.io server (bench/node-reference/same-work.js: a
 //! `jsonwebtoken` handshake, the user's room), in one run: connect rate, resident memory per
-//! connection once settled, and memory after every socket has left, as a share of the baseline.
+//! connection once settled, and memory after every socket has left, as a share of the baseline
+//! (taken after a warm-up round of one socket per user).
 
 use std::time::{Duration, Instant};
 
@@ -68,7 +69,17 @@ impl Footprint {
 /// Connects `count` sockets to the server at `port` (process `pid`), holds them until memory
 /// settles, closes them all and waits again.
 async fn measure(label: &str, port: u16, pid: u32, users: &[BenchUser], count: usize) -> Footprint {
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // A warm-up round first, so the baseline includes what any first use allocates once (database
+    // caches, worker threads' arenas and stacks), not only the memory of a server that did nothing.
+    let idle_fds = open_fds(pid);
+    let warm_up: Vec<_> = stream::iter(users)
+        .map(|user| raw_socket::connect(port, &user.token))
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await;
+    drop(warm_up);
+    connections_closed(pid, idle_fds, users.len()).await;
+    tokio::time::sleep(AFTER_LEAVING).await;
     let baseline_kib = stats::rss_kib(pid);
     let baseline_anon_kib = stats::rss_anon_kib(pid);
     let baseline_fds = open_fds(pid);

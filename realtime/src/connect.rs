@@ -213,4 +213,5 @@ async fn on_disconnect(socket: SocketRef, LastTurn(turn): LastTurn) {
         presence.remove().await;
         tracing::info!(user = %presence.user.id, socket = %socket.id, "socket disconnected");
     }
+    crate::memory::socket_left();
 }

@@ -93,7 +93,7 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     ));
     tokio::spawn(heartbeat(ctx.clone(), node_id.clone()));
     tokio::spawn(connect::close_expired(io.clone()));
-    tokio::spawn(memory::trim_after_departures(io.clone()));
+    tokio::spawn(memory::trim_after_departures());
 
     let app = Router::new()
         .route("/health", get(health_check))

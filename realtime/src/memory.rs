@@ -3,36 +3,40 @@
 //! its peak: after many sockets leave, `malloc_trim` returns every free page (README, *Benchmarks*:
 //! memory after the sockets left).
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
 
-use socketioxide::SocketIo;
-
-use crate::NAMESPACE;
-
-/// How often the socket count is looked at.
+/// How often departures are looked at.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
-/// Trim once the count fell this far below its peak since the last trim.
+/// Trim once this many sockets have left since the last trim.
 const DEPARTED: usize = 500;
 
-pub async fn trim_after_departures(io: SocketIo) {
+/// Sockets that left since the trim task last looked (the allocator is process-wide, so is this).
+static DEPARTURES: AtomicUsize = AtomicUsize::new(0);
+
+/// Called by the disconnect handler.
+pub fn socket_left() {
+    DEPARTURES.fetch_add(1, Ordering::Relaxed);
+}
+
+pub async fn trim_after_departures() {
     let mut every = tokio::time::interval(CHECK_EVERY);
-    let mut peak = 0;
-    // The sockets that just left are still being torn down: trim once more at the next check.
+    let mut since_trim = 0;
+    // The sockets that just left may still be being torn down: trim once more at the next check.
     let mut again = false;
     loop {
         every.tick().await;
-        let open = io.of(NAMESPACE).map_or(0, |chat| chat.sockets().len());
-        if open + DEPARTED <= peak {
-            tracing::debug!(open, peak, "sockets left: returning free memory");
+        since_trim += DEPARTURES.swap(0, Ordering::Relaxed);
+        if since_trim >= DEPARTED {
+            tracing::debug!(since_trim, "sockets left: returning free memory");
             release_free_memory();
-            peak = open;
+            since_trim = 0;
             again = true;
-        } else {
-            if again {
-                release_free_memory();
-                again = false;
-            }
-            peak = peak.max(open);
+        } else if again {
+            release_free_memory();
+            again = false;
         }
     }
 }

@@ -24,8 +24,11 @@ use crate::store::{StoreError, StoreResult};
 
 /// Operations committed together at most (a batch this large commits in a few milliseconds).
 const MAX_BATCH: usize = 512;
-/// Idle reader connections kept open for reuse.
-const READERS_KEPT: usize = 8;
+/// Reader connections: at most this many reads run at once (each on its own connection, kept open
+/// for reuse). More would not run faster on a few cores, and under a burst (10k handshakes) an
+/// unbounded number of reads opened a connection each: ~50 connections with their page caches and
+/// blocking threads (README, *Memory per connection*).
+const READERS: usize = 8;
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of the database file each connection maps into memory for reads.
@@ -80,6 +83,8 @@ pub(crate) struct Engine {
     path: PathBuf,
     jobs: mpsc::Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// One permit per reader connection.
+    reading: Arc<tokio::sync::Semaphore>,
     commits: Arc<Commits>,
 }
 
@@ -130,6 +135,7 @@ impl Engine {
             path: path.to_owned(),
             jobs,
             readers: Arc::default(),
+            reading: Arc::new(tokio::sync::Semaphore::new(READERS)),
             commits,
         })
     }
@@ -180,7 +186,14 @@ impl Engine {
     {
         let readers = self.readers.clone();
         let path = self.path.clone();
+        let permit = self
+            .reading
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let idle = readers.lock().ok().and_then(|mut idle| idle.pop());
             let conn = match idle {
                 Some(conn) => conn,
@@ -189,7 +202,7 @@ impl Engine {
             let result = catch_unwind(AssertUnwindSafe(|| op(&conn)))
                 .unwrap_or_else(|_| Err(StoreError::Backend("a read panicked".into())));
             if let Ok(mut idle) = readers.lock() {
-                if idle.len() < READERS_KEPT && conn.is_autocommit() {
+                if idle.len() < READERS && conn.is_autocommit() {
                     idle.push(conn);
                 }
             }
