@@ -6,13 +6,13 @@
 
 use std::time::{Duration, Instant};
 
-use chat_tests::{process::free_port, realtime::RealtimeNode, ACCESS_SECRET};
+use chat_tests::realtime::RealtimeNode;
 use futures_util::{stream, StreamExt};
 
 use crate::{
     raw_socket,
     setup::{self, BenchUser},
-    side_by_side::{install_references, start_reference},
+    side_by_side::{install_references, SameWork},
     stats,
 };
 
@@ -143,27 +143,15 @@ pub async fn run(counts: &[usize]) {
         .await;
         drop(node);
 
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let user_ids = users
-            .iter()
-            .map(|user| user.id.to_hex())
-            .collect::<Vec<_>>()
-            .join(",");
-        let reference = start_reference(
-            "same-work.js",
-            port,
-            &[
-                ("JWT_SECRET", ACCESS_SECRET.to_owned()),
-                ("USER_IDS", user_ids),
-                (
-                    "DATABASE_PATH",
-                    dir.path().join("reference.db").display().to_string(),
-                ),
-            ],
+        let reference = SameWork::start(&users).await;
+        let theirs = measure(
+            "Node.js same-work",
+            reference.port,
+            reference.server.pid(),
+            &users,
+            count,
         )
         .await;
-        let theirs = measure("Node.js same-work", port, reference.pid(), &users, count).await;
         drop(reference);
         println!(
             "- ratio at {count}: bytes per connection {:.2}× ({:.0} vs {:.0} B)",

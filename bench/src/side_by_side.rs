@@ -83,6 +83,41 @@ pub async fn start_reference(script: &str, port: u16, vars: &[(&str, String)]) -
     panic!("the reference server {script} did not start");
 }
 
+/// `same-work.js` on a database of its own that knows `users`, with our access-token secret.
+pub struct SameWork {
+    pub server: Reference,
+    pub port: u16,
+    _database: tempfile::TempDir,
+}
+
+impl SameWork {
+    pub async fn start(users: impl IntoIterator<Item = &BenchUser>) -> Self {
+        let database = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let user_ids = users
+            .into_iter()
+            .map(|user| user.id.to_hex())
+            .collect::<Vec<_>>()
+            .join(",");
+        let path = database.path().join("reference.db").display().to_string();
+        let server = start_reference(
+            "same-work.js",
+            port,
+            &[
+                ("JWT_SECRET", ACCESS_SECRET.to_owned()),
+                ("USER_IDS", user_ids),
+                ("DATABASE_PATH", path),
+            ],
+        )
+        .await;
+        Self {
+            server,
+            port,
+            _database: database,
+        }
+    }
+}
+
 /// The storage-free reference takes `<userId>:<groupId>` as its token.
 fn stand_in_tokens(users: &[BenchUser], group: &str) -> Vec<BenchUser> {
     users
@@ -157,31 +192,12 @@ pub async fn run(private_messages: usize, group_messages: usize) {
     .await;
     drop(node);
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let user_ids = senders
-        .iter()
-        .chain(&receivers)
-        .map(|user| user.id.to_hex())
-        .collect::<Vec<_>>()
-        .join(",");
-    let same_work = start_reference(
-        "same-work.js",
-        port,
-        &[
-            ("JWT_SECRET", ACCESS_SECRET.to_owned()),
-            ("USER_IDS", user_ids),
-            (
-                "DATABASE_PATH",
-                dir.path().join("reference.db").display().to_string(),
-            ),
-        ],
-    )
-    .await;
+    let same_work = SameWork::start(senders.iter().chain(&receivers)).await;
+    let port = same_work.port;
     let theirs = delivery::measure(
         &app,
         port,
-        same_work.0.id(),
+        same_work.server.pid(),
         private_workload(
             "Node.js same work (better-sqlite3)",
             &senders,
