@@ -37,6 +37,10 @@ async function person(name) {
     }
   });
   const username = `${name}_${tag}`;
+  const who = { name, username, page, refreshes: 0 };
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && request.url().endsWith('/auth/refresh')) who.refreshes += 1;
+  });
   await page.goto(appUrl);
   await page.click('#tab-register');
   const form = page.locator('#register-form');
@@ -47,8 +51,9 @@ async function person(name) {
   await form.locator('button[type=submit]').click();
   await page.locator('#chat-view').waitFor();
   await page.locator('#connection-dot.on').waitFor();
-  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).accessToken);
-  return { name, username, page, firstToken: token, since: Date.now() };
+  who.firstToken = await page.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).accessToken);
+  who.since = Date.now();
+  return who;
 }
 
 /** REST calls as the page's user, with the page's own token. */
@@ -64,7 +69,11 @@ function rest(who, method, path, body) {
   }, [method, path, body]);
 }
 
-const message = (who, text) => who.page.locator('#messages .message', { hasText: text });
+// A message whose text is exactly `text` (a substring match would also take "filler 4" followed by
+// a time "01:00 PM" for "filler 40").
+const exactly = (text) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+const message = (who, text) => who.page.locator('#messages .message')
+  .filter({ has: who.page.locator('.text', { hasText: exactly(text) }) });
 const send = async (who, text) => {
   await who.page.fill('#message-input', text);
   await who.page.press('#message-input', 'Enter');
@@ -185,6 +194,11 @@ try {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   const token = await alice.page.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).accessToken);
   if (token === alice.firstToken) throw new Error('the access token was never refreshed');
+  // One refresh per 80 % of a lifetime, not a storm.
+  const expected = Math.ceil((Date.now() - alice.since) / (0.8 * lifetime));
+  if (alice.refreshes > expected + 1) {
+    throw new Error(`${alice.refreshes} refreshes in ${Date.now() - alice.since} ms (expected about ${expected})`);
+  }
   await bob.page.locator('#rooms li', { hasText: alice.username }).click();
   await send(bob, 'still here after the token expired');
   await alice.page.locator('#rooms li', { hasText: 'still here after the token expired' }).waitFor();

@@ -45,36 +45,54 @@
     } catch { return Date.now() + 60_000; }
   }
 
-  /** Refreshes a minute before expiry (or at 80 % of a short lifetime). */
-  function scheduleRefresh() {
+  /** Refreshes a minute before expiry, or at 80 % of a lifetime under five minutes. */
+  function scheduleRefresh(delay) {
     clearTimeout(state.refreshTimer);
     if (!state.session) return;
-    const left = tokenExpiry(state.session.accessToken) - Date.now();
-    const delay = Math.max(1000, Math.min(left - 60_000, left * 0.8));
-    state.refreshTimer = setTimeout(() => refreshTokens().catch(() => {}), delay);
+    if (delay === undefined) {
+      const left = tokenExpiry(state.session.accessToken) - Date.now();
+      delay = left > 300_000 ? left - 60_000 : left * 0.8;
+    }
+    state.refreshTimer = setTimeout(() => refreshTokens().catch(() => {}), Math.max(1000, delay));
   }
 
-  /** One refresh at a time; a 409 means another refresh just rotated the pair: retry once. */
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /**
+   * One refresh at a time. 409 (another refresh just rotated the pair), 429 and server errors are
+   * retried after a pause; only a refused refresh token (400/401/403) ends the session here.
+   */
   function refreshTokens() {
     if (state.refreshing) return state.refreshing;
     state.refreshing = (async () => {
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const res = await fetch(`${state.config.apiBase}/auth/refresh`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ refreshToken: state.session.refreshToken }),
-        });
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        let res;
+        try {
+          res = await fetch(`${state.config.apiBase}/auth/refresh`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ refreshToken: state.session.refreshToken }),
+          });
+        } catch {
+          await pause(2000 * attempt);
+          continue;
+        }
         if (res.ok) {
           const body = await res.json();
           saveSession({ ...state.session, accessToken: body.accessToken, refreshToken: body.refreshToken });
           scheduleRefresh();
           return;
         }
-        if (res.status !== 409) break;
-        await new Promise((r) => setTimeout(r, 500));
+        if ([400, 401, 403].includes(res.status)) {
+          signOut('Your session ended: log in again.');
+          throw new Error('session ended');
+        }
+        const retryAfter = Number(res.headers.get('Retry-After')) * 1000;
+        await pause(Math.min(retryAfter || 1000 * attempt, 30_000));
       }
-      signOut('Your session ended: log in again.');
-      throw new Error('session ended');
+      // Still unreachable or throttled: keep the session and try again a little later.
+      scheduleRefresh(15_000);
+      throw new Error('cannot refresh the session yet');
     })().finally(() => { state.refreshing = null; });
     return state.refreshing;
   }
