@@ -120,6 +120,15 @@ pub enum ConfigError {
     },
 }
 
+/// A host name or address with an optional port (`rt.example.com`, `localhost:3002`, `[::1]`): the
+/// only text from configuration or a `Host` header that may go into a header or a page.
+pub fn is_plain_host(host: &str) -> bool {
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
 /// `APP_REALTIME_URL`: an http(s) origin (it goes into the web client's Content-Security-Policy).
 fn app_realtime_url(get: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
     let Some(raw) = get("APP_REALTIME_URL") else {
@@ -132,13 +141,7 @@ fn app_realtime_url(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Stri
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
-    let well_formed = rest.is_some_and(|host| {
-        !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-    });
-    if !well_formed {
+    if !rest.is_some_and(is_plain_host) {
         return Err(ConfigError::Invalid {
             name: "APP_REALTIME_URL",
             value: raw,

@@ -9,7 +9,7 @@ use axum::{
     Json,
 };
 use serde::Serialize;
-use shared::{AppContext, AppError};
+use shared::{config::is_plain_host, AppContext, AppError};
 
 use crate::assets::{self, Asset};
 
@@ -116,14 +116,6 @@ fn host_name(host: &str) -> &str {
         Some(colon) if !host[colon..].contains(']') => &host[..colon],
         _ => host,
     }
-}
-
-/// A Host header is the client's text: only a plain name or address goes into a header or page.
-fn is_plain_host(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
 /// Helmet's policy, plus the realtime node for `connect-src` (its WebSocket and polling URLs).
