@@ -13,7 +13,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use shared::{
-    auth::{authenticate_until as caller_of, extract::bearer_token, CurrentUser, Unauthenticated},
+    auth::{authenticate_until, extract::bearer_token, CurrentUser, Unauthenticated},
+    http::handshake_origin::{self, OriginRefused, OwnOrigin},
     model::Room,
     service::realtime::{self, event},
     AppContext,
@@ -33,8 +34,8 @@ use crate::{
 pub enum HandshakeError {
     #[error(transparent)]
     Unauthenticated(#[from] Unauthenticated),
-    #[error("Origin not allowed (ALLOWED_ORIGINS)")]
-    OriginNotAllowed,
+    #[error(transparent)]
+    OriginRefused(#[from] OriginRefused),
     #[error("Session has ended; log in again")]
     SessionEnded,
     #[error("Too many open connections for this user (at most {0}): close another one first")]
@@ -95,14 +96,16 @@ pub async fn authenticate(
     State(node): State<NodeId>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), HandshakeError> {
-    if !origin_allowed(&ctx, &socket) {
-        return Err(HandshakeError::OriginNotAllowed);
-    }
+    handshake_origin::admit(
+        &ctx.config,
+        &socket.req_parts().headers,
+        OwnOrigin::from_config(&ctx.config),
+    )?;
     let from_auth = auth
         .ok()
         .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
     let token = from_auth.or_else(|| bearer_token(&socket.req_parts().headers).map(str::to_owned));
-    let (user, expires_at) = caller_of(&ctx.tokens, token.as_deref())?;
+    let (user, expires_at) = authenticate_until(&ctx.tokens, token.as_deref())?;
     // The token may outlive its session (logout, password change): an ended session connects no
     // socket.
     let live = realtime::session_is_live(&ctx, user).await.map_err(|err| {
@@ -153,21 +156,6 @@ pub async fn authenticate(
     events::register(&socket);
     socket.on_disconnect(on_disconnect);
     Ok(())
-}
-
-/// A browser's handshake carries its page's `Origin`: only `ALLOWED_ORIGINS` may open sockets (a
-/// client without one, an app or a server, is not a browser page and passes; the token stays the
-/// primary check either way).
-fn origin_allowed(ctx: &AppContext, socket: &SocketRef) -> bool {
-    let Some(origin) = socket
-        .req_parts()
-        .headers
-        .get(axum::http::header::ORIGIN)
-        .and_then(|value| value.to_str().ok())
-    else {
-        return true;
-    };
-    ctx.config.allows_origin(origin)
 }
 
 /// How often sockets are checked for an expired access token.

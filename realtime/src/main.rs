@@ -99,6 +99,7 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         .route("/health", get(health_check))
         .with_state((ctx.clone(), feed_health))
         .layer(layer)
+        .layer(shared::http::cors_layer(&ctx.config))
         .layer(axum::middleware::map_request(lean_request::detach_head));
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port))).await?;
     tracing::info!(port, node = %node_id, "realtime node listening (socket.io namespace /chat)");

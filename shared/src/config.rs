@@ -48,7 +48,11 @@ pub struct Config {
     pub jwt_refresh_secret: String,
     pub jwt_expiration: Duration,
     pub jwt_refresh_expiration: Duration,
+    /// Browser origins that may call the API and open sockets (`ALLOWED_ORIGINS`; `*` any).
     pub allowed_origins: Vec<String>,
+    /// The realtime node sits behind a proxy that sets `X-Forwarded-Proto`/`-Host` (the template's
+    /// load balancer): a handshake's own origin is read from them (`TRUST_FORWARDED_HEADERS`).
+    pub trust_forwarded_headers: bool,
     pub port: u16,
     pub realtime_port: u16,
     pub bcrypt_cost: u32,
@@ -226,14 +230,18 @@ impl Config {
             }
         };
 
-        let allowed_origins = get("ALLOWED_ORIGINS")
-            .unwrap_or_else(|| "http://localhost:3000,http://localhost:3001".to_owned())
-            .split(',')
-            .map(|origin| origin.trim().trim_end_matches('/').to_owned())
-            .filter(|origin| !origin.is_empty())
-            .collect();
-
         let realtime_port = number(&get, "REALTIME_PORT", 3002, 1..=65_535)?;
+        let port = number(&get, "PORT", 3000, 1..=65_535)?;
+        let allowed_origins = match get("ALLOWED_ORIGINS") {
+            Some(list) => list
+                .split(',')
+                .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+                .filter(|origin| !origin.is_empty())
+                .collect(),
+            // Production names its origins; elsewhere the web client's own addresses work.
+            None if env == AppEnv::Production => Vec::new(),
+            None => local_origins(port),
+        };
         Ok(Self {
             env,
             storage,
@@ -242,7 +250,8 @@ impl Config {
             jwt_expiration: duration(&get, "JWT_EXPIRATION", "15m")?,
             jwt_refresh_expiration: duration(&get, "JWT_REFRESH_EXPIRATION", "7d")?,
             allowed_origins,
-            port: number(&get, "PORT", 3000, 1..=65_535)?,
+            trust_forwarded_headers: flag(&get, "TRUST_FORWARDED_HEADERS", false)?,
+            port,
             realtime_port,
             realtime_node_id: get("REALTIME_NODE_ID")
                 .unwrap_or_else(|| format!("realtime-{realtime_port}")),
@@ -326,6 +335,21 @@ impl Config {
         let origin = origin.trim_end_matches('/');
         self.allows_any_origin() || self.allowed_origins.iter().any(|allowed| allowed == origin)
     }
+}
+
+/// The default `ALLOWED_ORIGINS` outside production: the web client served by the local stack on
+/// `PORT` at each name a newcomer types (`localhost`, `127.0.0.1`, `[::1]`), and the seed's
+/// front-end port 3001.
+fn local_origins(port: u16) -> Vec<String> {
+    let mut origins: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .map(|host| format!("http://{host}:{port}"))
+        .collect();
+    let seed_frontend = "http://localhost:3001".to_owned();
+    if !origins.contains(&seed_frontend) {
+        origins.push(seed_frontend);
+    }
+    origins
 }
 
 /// Lambda sets `LAMBDA_TASK_ROOT` for every runtime (`cargo lambda watch`, which emulates Lambda
@@ -619,5 +643,38 @@ mod tests {
         assert!(err.to_string().starts_with("BCRYPT_COST"), "{err}");
         let err = load(&[("JWT_EXPIRATION", "soon")]).unwrap_err();
         assert!(err.to_string().starts_with("JWT_EXPIRATION"), "{err}");
+    }
+
+    #[test]
+    fn local_defaults_allow_the_web_client_at_every_local_name_and_production_only_its_list() {
+        let local = load(&[("PORT", "4000")]).expect("dev config");
+        for origin in [
+            "http://localhost:4000",
+            "http://127.0.0.1:4000",
+            "http://[::1]:4000",
+        ] {
+            assert!(local.allows_origin(origin), "{origin}");
+        }
+        assert!(!local.allows_origin("http://evil.example"));
+        let production = load(&[
+            ("NODE_ENV", "production"),
+            ("JWT_SECRET", GOOD),
+            ("JWT_REFRESH_SECRET", GOOD_REFRESH),
+        ])
+        .expect("prod config");
+        assert!(production.allowed_origins.is_empty());
+        assert!(!production.allows_origin("http://localhost:3000"));
+        let listed =
+            load(&[("ALLOWED_ORIGINS", "https://a.example/, https://b.example")]).expect("listed");
+        assert_eq!(
+            listed.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert!(!listed.trust_forwarded_headers);
+        assert!(
+            load(&[("TRUST_FORWARDED_HEADERS", "true")])
+                .expect("flag")
+                .trust_forwarded_headers
+        );
     }
 }

@@ -231,6 +231,63 @@ async fn connect_needs_a_valid_access_token() {
     .await;
 }
 
+/// `$connect` follows the realtime node's Origin rule: no Origin, the API's own origin (API
+/// Gateway's Host, https) or a listed one pass; another page's origin is refused with the reason.
+#[tokio::test]
+async fn connect_refuses_foreign_browser_origins() {
+    let app = chat_tests::spawn_app_with(
+        &chat_tests::Backend::Sqlite,
+        &[("ALLOWED_ORIGINS", "https://chat.example.com")],
+    )
+    .await;
+    let (url, _) = fake_gateway().await;
+    let gateway = Gateway::with_credentials(&url, "test", "test");
+    let alice = app.register("alice").await;
+    let host = "abc123.execute-api.us-east-1.amazonaws.com";
+    let with_origin = |connection: &str, origin: Option<&str>| {
+        let mut connect = event(
+            "$connect",
+            connection,
+            json!({ "token": alice.access_token }),
+            None,
+        );
+        connect.headers.insert("host", host.parse().unwrap());
+        connect
+            .headers
+            .insert("x-forwarded-proto", "https".parse().unwrap());
+        if let Some(origin) = origin {
+            connect.headers.insert("origin", origin.parse().unwrap());
+        }
+        connect
+    };
+    for (connection, origin, status) in [
+        ("no-origin", None, 200),
+        ("own", Some(format!("https://{host}")), 200),
+        ("listed", Some("https://chat.example.com".to_owned()), 200),
+        ("foreign", Some("https://evil.example".to_owned()), 403),
+        ("plain-http", Some(format!("http://{host}")), 403),
+    ] {
+        let answer = ws::handle(
+            &app.ctx,
+            &gateway,
+            with_origin(connection, origin.as_deref()),
+        )
+        .await;
+        assert_eq!(
+            answer.status_code, status,
+            "{connection}: {:?}",
+            answer.body
+        );
+        if status == 403 {
+            let body = format!("{:?}", answer.body);
+            assert!(body.contains("ALLOWED_ORIGINS"), "{body}");
+        }
+    }
+    let mut connected = connections_of(&app, &alice).await;
+    connected.sort();
+    assert_eq!(connected, ["listed", "no-origin", "own"]);
+}
+
 #[tokio::test]
 async fn api_gateway_clients_send_and_receive_like_socket_io_clients() {
     on_each_backend(|app| async move {

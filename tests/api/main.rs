@@ -12,6 +12,7 @@ mod errors;
 mod feed_recovery;
 mod fuzz;
 mod groups;
+mod handshake_origin;
 mod health;
 mod message_changes;
 mod messages;

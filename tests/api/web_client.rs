@@ -91,6 +91,8 @@ async fn the_vendored_socket_io_client_is_the_pinned_npm_release() {
     );
 }
 
+/// With default settings: the page opened at `127.0.0.1` (the whole conversation) and at
+/// `localhost` connects its socket; at a host name the node does not allow, the page says why.
 #[tokio::test]
 async fn two_people_chat_through_the_web_client_in_a_real_browser() {
     let realtime_port = free_port();
@@ -105,20 +107,31 @@ async fn two_people_chat_through_the_web_client_in_a_real_browser() {
         ],
     )
     .await;
+    // The node knows the stack's PORT, as the local stack's processes do; no ALLOWED_ORIGINS.
+    let app_port = app.address.rsplit(':').next().expect("app port").to_owned();
     let _node = RealtimeNode::start_with(
         &app,
         realtime_port,
         "browser-node",
-        &[("ALLOWED_ORIGINS", app.address.as_str())],
+        &[("PORT", app_port.as_str())],
     )
     .await;
     let shots = repo_root().join("target").join("web-client");
-    let output = node::run(
-        "web-client.mjs",
-        &[&app.url("/app/"), shots.to_str().expect("path")],
-    )
-    .await;
-    assert!(output.contains("ok: every step passed"), "{output}");
+    let shots = shots.to_str().expect("path");
+    for (host, mode) in [
+        ("127.0.0.1", "chat"),
+        ("localhost", "connects"),
+        ("foreign.test", "refused"),
+    ] {
+        let page = format!("http://{host}:{app_port}/app/");
+        let output = node::run("web-client.mjs", &[&page, shots, mode]).await;
+        assert!(
+            output.contains("ok: every step passed"),
+            "{page} ({mode}): {output}"
+        );
+    }
+    let shots = std::path::Path::new(shots);
     assert!(shots.join("web-client.png").exists());
     assert!(shots.join("web-client-alice.png").exists());
+    assert!(shots.join("web-client-refused.png").exists());
 }

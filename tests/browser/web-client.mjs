@@ -2,15 +2,18 @@
 // their own: register, find each other, private chat with typing, ticks, presence, reactions,
 // replies, edit, delete, search, history paging, a dropped socket that catches up, a group, and a
 // token refresh. Run by tests/api/web_client.rs:
-//   node web-client.mjs <app url> <screenshot dir>
+//   node web-client.mjs <app url> <screenshot dir> [chat|connects|refused]
+// `connects`: one person registers and the page's socket connects (the page's origin is allowed);
+// `refused`: the node refuses the page's origin and the page says why. The host name foreign.test
+// resolves to 127.0.0.1, so a page can be served from an origin the node does not allow.
 // Exits non-zero with the failing step on any failure.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [appUrl, shots] = process.argv.slice(2);
-if (!appUrl || !shots) {
-  console.error('usage: node web-client.mjs <app url> <screenshot dir>');
+const [appUrl, shots, mode = 'chat'] = process.argv.slice(2);
+if (!appUrl || !shots || !['chat', 'connects', 'refused'].includes(mode)) {
+  console.error('usage: node web-client.mjs <app url> <screenshot dir> [chat|connects|refused]');
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
@@ -23,16 +26,19 @@ const step = (name) => { current = name; console.log(`step: ${name}`); };
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--host-resolver-rules=MAP foreign.test 127.0.0.1'],
 });
 
-async function person(name) {
+async function person(name, { connected = true } = {}) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
   page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
   page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) {
+    // Chromium ignores the Cross-Origin-Opener-Policy of a plain-http page on a non-local host
+    // (foreign.test) and says so: a fact of the test's address, not a fault of the page.
+    if (msg.type() === 'error' && !/Failed to load resource|Cross-Origin-Opener-Policy header has been ignored/.test(msg.text())) {
       problems.push(`${name}: console error: ${msg.text()}`);
     }
   });
@@ -50,6 +56,7 @@ async function person(name) {
   await form.locator('[name=password]').fill('SecurePass123!');
   await form.locator('button[type=submit]').click();
   await page.locator('#chat-view').waitFor();
+  if (!connected) return { name, username, page };
   await page.locator('#connection-dot.on').waitFor();
   who.firstToken = await page.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')).accessToken);
   who.since = Date.now();
@@ -83,7 +90,8 @@ async function waitText(locator, pattern) {
   await locator.filter({ hasText: pattern }).first().waitFor();
 }
 
-try {
+/** The whole conversation between two people. */
+async function chat() {
   step('two people register in two browser contexts');
   const alice = await person('alice');
   const bob = await person('bob');
@@ -208,7 +216,28 @@ try {
   await message(alice, 'still here after the token expired').waitFor();
   await alice.page.screenshot({ path: join(shots, 'web-client-alice.png') });
   await bob.page.screenshot({ path: join(shots, 'web-client-bob.png') });
+}
 
+/** One person registers at an allowed origin: the socket connects and no error is shown. */
+async function connects() {
+  step(`the page's socket connects at ${new URL(appUrl).origin}`);
+  const carol = await person('carol');
+  const error = await carol.page.locator('#chat-error').textContent();
+  if (error) throw new Error(`the page shows an error: ${error}`);
+}
+
+/** One person registers at an origin the node refuses: the page says why. */
+async function refused() {
+  step(`the node refuses ${new URL(appUrl).origin} and the page shows the reason`);
+  const dave = await person('dave', { connected: false });
+  await waitText(dave.page.locator('#chat-error'), 'ALLOWED_ORIGINS');
+  await waitText(dave.page.locator('#chat-error'), new URL(appUrl).origin);
+  if (await dave.page.locator('#connection-dot.on').count() !== 0) throw new Error('the socket connected');
+  await dave.page.screenshot({ path: join(shots, 'web-client-refused.png') });
+}
+
+try {
+  await ({ chat, connects, refused })[mode]();
   if (problems.length) throw new Error(`the pages reported problems:\n${problems.join('\n')}`);
   console.log('ok: every step passed');
 } catch (err) {

@@ -15,6 +15,7 @@ use tempfile::TempDir;
 pub mod mongo;
 pub mod node;
 pub mod process;
+pub mod python;
 pub mod realtime;
 pub mod socket;
 

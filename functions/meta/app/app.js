@@ -686,7 +686,12 @@
     });
     socket.on('connect_error', (err) => {
       $('connection-dot').title = err.message;
-      if (/expired/i.test(err.message)) refreshTokens().then(() => socket.connect()).catch(() => {});
+      if (/expired/i.test(err.message)) {
+        refreshTokens().then(() => socket.connect()).catch(() => {});
+        return;
+      }
+      // A refusal (origin, session, too many sockets) or an unreachable node: say so, not a grey dot.
+      showError('chat-error', new Error(`Cannot connect to the realtime server: ${err.message}`));
     });
     socket.on('sessionEnded', () => signOut('This session was ended (logged out elsewhere).'));
     socket.on('messageReceived', onIncoming);

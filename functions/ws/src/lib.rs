@@ -2,7 +2,8 @@
 //! clients that cannot hold a socket.io connection to the realtime node.
 //!
 //! - `$connect`: an access token as `?token=` or `Authorization: Bearer`; refused (401) without a
-//!   valid one or when its session has ended. The connection id is stored with the user and is
+//!   valid one or when its session has ended, and (403) from a browser page whose origin may not
+//!   open sockets (`http::handshake_origin`, the realtime node's rule). The connection id is stored with the user and is
 //!   trusted until the token expires (API Gateway's 2 hours at most).
 //! - `$disconnect`: forgets the connection.
 //! - `$default`: JSON frames `{"action": "<client event>", ...payload}`: every action socket.io
@@ -20,6 +21,7 @@ use serde_json::Value;
 use shared::{
     apigw::Gateway,
     auth::{authenticate_until, extract::bearer_token, CurrentUser},
+    http::handshake_origin::{self, OwnOrigin},
     service::realtime::{self, actions, event},
     AppContext,
 };
@@ -60,6 +62,11 @@ async fn connect(
     connection_id: &str,
     event: &ApiGatewayWebsocketProxyRequest,
 ) -> ApiGatewayProxyResponse {
+    // API Gateway sets the forwarded headers of the handshake it received.
+    if let Err(refused) = handshake_origin::admit(&ctx.config, &event.headers, OwnOrigin::Forwarded)
+    {
+        return respond(403, &refused.to_string());
+    }
     let token = event
         .query_string_parameters
         .first("token")

@@ -26,7 +26,7 @@ use crate::{config::Config, error::AppError, AppContext};
 pub const MAX_BODY_BYTES: usize = 100 * 1024;
 
 pub fn finish(routes: Router<AppContext>, ctx: AppContext) -> Router {
-    let cors = cors(&ctx.config);
+    let cors = cors_layer(&ctx.config);
     let request_id = HeaderName::from_static(super::error_shape::REQUEST_ID_HEADER);
     let origin_secret = ctx.config.origin_verify_secret.clone();
     let mut router = routes
@@ -57,7 +57,9 @@ async fn method_not_allowed() -> AppError {
     AppError::MethodNotAllowed
 }
 
-fn cors(config: &Config) -> CorsLayer {
+/// CORS for `ALLOWED_ORIGINS`: the REST API's, and the realtime node's long-polling answers (as
+/// socket.io's `cors` option gave the seed's gateway).
+pub fn cors_layer(config: &Config) -> CorsLayer {
     let origins = if config.allows_any_origin() {
         AllowOrigin::any()
     } else {

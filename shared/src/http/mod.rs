@@ -5,6 +5,7 @@ pub mod app;
 pub mod client;
 pub mod docs;
 pub mod error_shape;
+pub mod handshake_origin;
 pub mod health;
 pub mod json;
 pub mod lambda;
@@ -14,7 +15,7 @@ pub mod request_log;
 pub mod routes;
 pub mod security_headers;
 
-pub use app::{finish, MAX_BODY_BYTES};
+pub use app::{cors_layer, finish, MAX_BODY_BYTES};
 pub use client::ClientInfo;
 pub use json::{OptionalJson, ValidJson};
 pub use lambda::run_function;
