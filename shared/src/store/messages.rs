@@ -1,0 +1,158 @@
+//! The messages port: sends, edits, deletes, reactions, receipts, search, history and the
+//! conversation lists built from them.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{RateLimitHit, StoreResult};
+use crate::model::{GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Room, UserId};
+
+/// The latest message of one conversation and how many of its messages the reader has not read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomSummary {
+    pub chat_room_id: Room,
+    pub latest: Message,
+    pub unread: u64,
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// One send, checked and written together (one transaction on SQLite): a message the sender
+    /// already sent under the same `clientMessageId` is answered instead; then the rate-limit
+    /// hit, the receiver (or the sender's group membership), the message and its feed event.
+    async fn send_message(&self, send: SendRequest) -> StoreResult<SendOutcome>;
+    async fn find_message(&self, message_id: &str) -> StoreResult<Option<Message>>;
+    /// Replaces the text of a message that is not deleted (and sets `editedAt`); `None` when the
+    /// message is gone or deleted.
+    async fn edit_message(
+        &self,
+        id: MessageOid,
+        text: String,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>>;
+    /// Turns a message into a tombstone (text, attachment and reactions removed, `deletedAt`
+    /// set); the message after it, and whether this call deleted it (false: it already was).
+    async fn delete_message(
+        &self,
+        id: MessageOid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Message, bool)>>;
+    /// Marks every message of `group` from someone else that `reader` has not read (and that is
+    /// not deleted) as read by them; how many changed. Each is a `MessageUpdated` on the feed.
+    async fn mark_group_read(
+        &self,
+        group: GroupId,
+        reader: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Full-text search (SPEC §7): messages that contain every term (SQLite: as a word or a word's
+    /// start; MongoDB: as a word), in the conversations `search.user` takes part in (or only
+    /// `search.room`), never deleted ones, newest first, at most `search.limit`. The restriction to
+    /// the user's conversations is part of the query, served by the full-text index.
+    async fn search_messages(&self, search: MessageSearch) -> StoreResult<Vec<Message>>;
+    /// Adds or removes `user`'s `emoji` on a message that is not deleted. Idempotent; a new
+    /// emoji beyond `max_distinct` is refused.
+    async fn react(&self, reaction: ReactionChange) -> StoreResult<ReactOutcome>;
+    async fn find_message_by_client_id(
+        &self,
+        sender: UserId,
+        client_message_id: &str,
+    ) -> StoreResult<Option<Message>>;
+    /// Moves one message forward to `status` and, for a group READ, adds `reader` to `readBy`.
+    /// Atomic and forward-only: returns the updated message, or `None` when nothing changed.
+    async fn advance_message(
+        &self,
+        id: MessageOid,
+        status: MessageStatus,
+        reader: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>>;
+    /// Moves every private message from `sender` to `receiver` that is behind `status` up to it;
+    /// returns how many changed.
+    async fn advance_conversation(
+        &self,
+        sender: UserId,
+        receiver: UserId,
+        status: MessageStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// A room's messages in the window (newest first, or oldest first for `After`), at most `limit`.
+    async fn room_messages(
+        &self,
+        room: &Room,
+        window: HistoryWindow,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+    async fn count_room_messages(&self, room: &Room) -> StoreResult<u64>;
+    /// Private messages from `sender` to `receiver` still in status SENT, oldest first.
+    async fn undelivered_messages(
+        &self,
+        sender: UserId,
+        receiver: UserId,
+    ) -> StoreResult<Vec<Message>>;
+    /// The user's private conversations: latest message and unread count (messages to the user
+    /// not yet READ), most recent first. Computed by the database.
+    async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>>;
+    /// The user's contacts: everyone they have a private conversation with (a message either way)
+    /// or an active group in common, without the user and without anyone the user blocks.
+    /// Presence goes to these only.
+    async fn contacts_of(&self, user: UserId) -> StoreResult<Vec<UserId>>;
+    /// For each of `groups`: the latest message and how many messages from others the user has not
+    /// read (not in `readBy`). Groups without messages are left out.
+    async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>>;
+}
+
+/// What `search_messages` looks for.
+#[derive(Debug, Clone)]
+pub struct MessageSearch {
+    pub user: UserId,
+    /// Words (letters and digits only), all of which must match.
+    pub terms: Vec<String>,
+    /// Only this conversation (the caller's own, checked by the service).
+    pub room: Option<Room>,
+    pub limit: u32,
+}
+
+/// One reaction added or removed.
+#[derive(Debug, Clone)]
+pub struct ReactionChange {
+    pub message: MessageOid,
+    pub emoji: String,
+    pub user: UserId,
+    pub add: bool,
+    pub max_distinct: usize,
+    pub now: DateTime<Utc>,
+}
+
+/// What `react` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReactOutcome {
+    /// The message after the call (for a repeat: as it was).
+    Done(Box<Message>),
+    /// A new emoji on a message that already has `max_distinct`.
+    TooMany,
+    /// No such message, or it is deleted.
+    Gone,
+}
+
+/// What `send_message` is asked to do; the service has validated it and made the message.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    pub message: Message,
+    pub rate_limit: RateLimitHit,
+}
+
+/// What `send_message` did. Only `Created` stored a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendOutcome {
+    Created(Message),
+    /// The sender already sent a message with this `clientMessageId`: that message.
+    Repeated(Message),
+    RateLimited,
+    ReceiverMissing,
+    /// The receiver blocks the sender.
+    Blocked,
+    /// No active group with that id.
+    GroupMissing,
+    NotAMember,
+}
