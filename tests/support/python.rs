@@ -170,7 +170,9 @@ impl PythonSocket {
                 .map_while(Result::ok)
             {
                 let value = serde_json::from_str(&line).unwrap_or(serde_json::Value::String(line));
-                sink.lock().expect("lines").push(value);
+                sink.lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .push(value);
             }
         });
         Self { child, lines }
@@ -184,7 +186,7 @@ impl PythonSocket {
             if let Some(line) = self
                 .lines
                 .lock()
-                .expect("lines")
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .iter()
                 .find(|line| line["event"] == event)
             {
@@ -193,7 +195,9 @@ impl PythonSocket {
             assert!(
                 std::time::Instant::now() < deadline,
                 "python-socketio printed no {event}: {:?}",
-                self.lines.lock().expect("lines")
+                self.lines
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
             );
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
@@ -203,7 +207,7 @@ impl PythonSocket {
     pub fn printed(&self, event: &str) -> bool {
         self.lines
             .lock()
-            .expect("lines")
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
             .iter()
             .any(|line| line["event"] == event)
     }

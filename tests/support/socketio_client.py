@@ -18,8 +18,15 @@ import socketio
 NAMESPACE = "/chat"
 
 
+# python-socketio runs handlers on threads of their own: one line at a time, whole.
+PRINTING = threading.Lock()
+
+
 def say(event, data=None):
-    print(json.dumps({"event": event, "data": data}), flush=True)
+    line = json.dumps({"event": event, "data": data}) + "\n"
+    with PRINTING:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def main():
