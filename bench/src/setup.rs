@@ -32,7 +32,7 @@ pub async fn users(app: &TestApp, prefix: &str, count: usize) -> Vec<BenchUser> 
         let name = format!("{prefix}{n}");
         let user = app
             .ctx
-            .store
+            .store()
             .insert_user(NewUser {
                 id: UserId::new(),
                 username: name.clone(),
@@ -50,7 +50,7 @@ pub async fn users(app: &TestApp, prefix: &str, count: usize) -> Vec<BenchUser> 
         let now = shared::time::now();
         let session = SessionId::new();
         app.ctx
-            .store
+            .store()
             .create_session(Session {
                 id: session,
                 user_id: user.id,

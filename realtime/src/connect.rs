@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 use shared::{
     auth::{authenticate_until, extract::bearer_token, CurrentUser, Unauthenticated},
     http::handshake_origin::{self, OriginRefused, OwnOrigin},
-    model::Room,
     service::realtime::{self, event},
     AppContext,
 };
@@ -126,8 +125,8 @@ pub async fn authenticate(
             ctx.config.sockets_per_user_max,
         ));
     }
-    let groups = ctx.store.groups_of_user(user.id).await.map_err(|err| {
-        tracing::error!(error = %err, "cannot load groups of a connecting user");
+    let rooms = realtime::socket_rooms(&ctx, user).await.map_err(|err| {
+        tracing::error!(error = %err, "cannot load the rooms of a connecting user");
         HandshakeError::Unavailable
     })?;
     let socket_id = socket.id.to_string();
@@ -147,10 +146,8 @@ pub async fn authenticate(
         })?;
     socket.extensions.insert(user);
     socket.extensions.insert(TokenExpiry(expires_at));
-    socket.join(Room::User(user.id).to_string());
-    socket.join(Room::Session(user.session_id).to_string());
-    for group in groups {
-        socket.join(Room::Group(group.id).to_string());
+    for room in rooms {
+        socket.join(room.to_string());
     }
     socket.extensions.insert(TurnQueue::default());
     events::register(&socket);

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use shared::{
     apigw::Gateway,
     model::{Group, Room},
-    service::realtime::{client_events, Recipients},
+    service::realtime::{client_events, feed, reach},
     store::{Change, StoreError},
     AppContext,
 };
@@ -96,11 +96,7 @@ impl Position {
     }
 
     async fn store(ctx: &AppContext, node_id: &str, position: &str) {
-        if let Err(err) = ctx
-            .store
-            .save_feed_position(node_id, position, shared::time::now())
-            .await
-        {
+        if let Err(err) = feed::save_position(ctx, node_id, position).await {
             tracing::warn!(error = %err, "cannot save feed position");
         }
     }
@@ -145,7 +141,7 @@ pub async fn run(
 ) {
     // Where to start is decided (and stored) now, so a crash during the resume delay loses nothing;
     // delivery waits a moment so reconnecting clients are back.
-    let saved = match ctx.store.load_feed_position(&node_id).await {
+    let saved = match feed::saved_position(&ctx, &node_id).await {
         Ok(saved) => saved,
         Err(err) => {
             tracing::warn!(error = %err, "cannot load this node's feed position; starting from now");
@@ -154,9 +150,7 @@ pub async fn run(
     };
     let start = match saved {
         Some(saved) => Some((saved.position, saved.saved_at)),
-        None => ctx
-            .store
-            .feed_position()
+        None => feed::now(&ctx)
             .await
             .ok()
             .map(|now| (now, shared::time::now())),
@@ -165,7 +159,7 @@ pub async fn run(
         position.start_at(start.clone(), at);
         // A position the feed no longer holds is found out now, so the gap ends at this start,
         // not after the resume delay (what is sent from now on is delivered).
-        match ctx.store.changes(Some(start.clone())).await {
+        match feed::changes(&ctx, Some(start.clone())).await {
             Err(StoreError::PositionLost(reason)) => {
                 resume_from_now(&ctx, &node_id, &position, &reason).await;
             }
@@ -191,7 +185,7 @@ pub async fn run(
     });
     tokio::time::sleep(ctx.config.realtime_resume_delay).await;
     loop {
-        let mut stream = match ctx.store.changes(position.latest()).await {
+        let mut stream = match feed::changes(&ctx, position.latest()).await {
             Ok(stream) => {
                 health.set(true);
                 stream
@@ -239,7 +233,7 @@ pub async fn run(
 /// that cannot be read): say which time range was not delivered, and go on from now. Clients
 /// catch up on the gap with `fetchMessages … after`.
 async fn resume_from_now(ctx: &AppContext, node_id: &str, position: &Position, reason: &str) {
-    let now = match ctx.store.feed_position().await {
+    let now = match feed::now(ctx).await {
         Ok(now) => now,
         Err(err) => {
             tracing::warn!(error = %err, "cannot read the feed's current position; retrying");
@@ -283,34 +277,23 @@ pub async fn apply(io: &SocketIo, ctx: &AppContext, change: &Change) {
         regroup(&chat, group).await;
     }
     for outbound in client_events(change) {
-        let sent = match outbound.to {
-            Recipients::ContactsOf(user) => {
-                let rooms = match ctx.store.contacts_of(user).await {
-                    Ok(contacts) => contacts
-                        .into_iter()
-                        .map(|contact| Room::User(contact).to_string())
-                        .collect::<Vec<_>>(),
-                    Err(err) => {
-                        tracing::warn!(error = %err, "cannot list contacts for a presence change");
-                        continue;
-                    }
-                };
-                if rooms.is_empty() {
-                    continue;
-                }
-                chat.clone()
-                    .to(rooms)
-                    .emit(&*outbound.event, &outbound.payload)
-                    .await
-            }
-            Recipients::Room { room, except } => {
-                let mut target = chat.clone().to(room.to_string());
-                if let Some(except) = except {
-                    target = target.except(except.to_string());
-                }
-                target.emit(&*outbound.event, &outbound.payload).await
+        let (rooms, except) = match reach::rooms(ctx, &outbound.to).await {
+            Ok(reached) => reached,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot tell whom an event reaches");
+                continue;
             }
         };
+        if rooms.is_empty() {
+            continue;
+        }
+        let mut target = chat
+            .clone()
+            .to(rooms.iter().map(Room::to_string).collect::<Vec<_>>());
+        if let Some(except) = except {
+            target = target.except(except.to_string());
+        }
+        let sent = target.emit(&*outbound.event, &outbound.payload).await;
         if let Err(err) = sent {
             // A socket whose queue is full (a client that does not read) misses this event; it
             // can catch up with `fetch … after`.

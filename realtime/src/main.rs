@@ -67,7 +67,7 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     io.ns(NAMESPACE, connect::on_connect.with(connect::authenticate));
 
     // Without a change feed this node would serve sockets that never hear anything: refuse.
-    if let Err(err) = ctx.store.feed_position().await {
+    if let Err(err) = realtime::feed::now(&ctx).await {
         eprintln!("realtime: refusing to start: the change feed is unavailable: {err}");
         std::process::exit(1);
     }

@@ -183,7 +183,7 @@ async fn send_frame(app: &TestApp, gateway: &Gateway, connection: &str, frame: V
 async fn connections_of(app: &TestApp, who: &Account) -> Vec<String> {
     let user = who.id.parse().unwrap();
     app.ctx
-        .store
+        .store()
         .ws_connections(Some(&[user]), shared::time::now())
         .await
         .unwrap()

@@ -1,3 +1,5 @@
+//! Register, login, refresh and logout: tokens, sessions, rotation and replays, rate limits.
+
 use chat_tests::{
     assert_error, on_each_backend, spawn_app_with, Account, Backend, TestApp, PASSWORD,
 };

@@ -30,7 +30,7 @@ async fn next(stream: &mut ChangeStream) -> Event {
 }
 
 async fn open(app: &TestApp, position: Option<String>) -> ChangeStream {
-    app.ctx.store.changes(position).await.expect("feed opens")
+    app.ctx.store().changes(position).await.expect("feed opens")
 }
 
 #[tokio::test]
@@ -38,7 +38,7 @@ async fn every_change_to_fan_out_is_on_the_feed_in_order() {
     on_each_backend(|app| async move {
         let alice = app.register("alice").await;
         let bob = app.register("bob").await;
-        let start = app.ctx.store.feed_position().await.unwrap();
+        let start = app.ctx.store().feed_position().await.unwrap();
         let mut feed = open(&app, Some(start)).await;
 
         let sent = app.send_private(&alice, &bob, "hello").await;
@@ -103,7 +103,7 @@ async fn a_reader_resumes_from_its_position_without_loss() {
     on_each_backend(|app| async move {
         let alice = app.register("alice").await;
         let bob = app.register("bob").await;
-        let start = app.ctx.store.feed_position().await.unwrap();
+        let start = app.ctx.store().feed_position().await.unwrap();
         let mut feed = open(&app, Some(start)).await;
         app.send_private(&alice, &bob, "first").await;
         let first = next(&mut feed).await;

@@ -1,3 +1,5 @@
+//! The health answers of the REST API and what they report about the database.
+
 use chat_tests::on_each_backend;
 use reqwest::StatusCode;
 use serde_json::Value;

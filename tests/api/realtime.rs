@@ -642,7 +642,7 @@ async fn connections_of_a_dead_node_expire_after_the_ttl() {
         for (who, socket_id, age) in [(&alice, "dead-1", 31), (&carol, "dead-2", 5)] {
             let id = who.id.parse().unwrap();
             let refreshed = now - chrono::Duration::seconds(age);
-            let store = &app.ctx.store;
+            let store = app.ctx.store();
             store
                 .add_connection(socket_id, "dead-node", id, refreshed)
                 .await

@@ -5,6 +5,10 @@
 //! is set (a replica set, e.g. `mongod --replSet rs0` + `rs.initiate()`), otherwise the
 //! wire-protocol stand-in the suite starts itself (`mongo.rs`). Each test gets a database of its own.
 
+// Tests and benchmarks set up and inspect data through the storage port (clippy.toml fences it
+// for handlers and transports).
+#![allow(clippy::disallowed_methods)]
+
 use std::{collections::HashMap, future::Future, net::SocketAddr};
 
 use reqwest::{Response, StatusCode};

@@ -20,14 +20,11 @@ use aws_lambda_events::{
 use serde_json::Value;
 use shared::{
     apigw::Gateway,
-    auth::{authenticate_until, extract::bearer_token, CurrentUser},
+    auth::{authenticate_until, extract::bearer_token},
     http::handshake_origin::{self, OwnOrigin},
-    service::realtime::{self, actions, event},
+    service::realtime::{self, actions, event, gateway},
     AppContext,
 };
-
-/// API Gateway closes a WebSocket connection after 2 hours at the latest.
-const CONNECTION_LIFETIME_SECS: i64 = 2 * 60 * 60;
 
 fn respond(status: i64, body: &str) -> ApiGatewayProxyResponse {
     let mut response = ApiGatewayProxyResponse::default();
@@ -48,7 +45,7 @@ pub async fn handle(
     match event.request_context.route_key.as_deref() {
         Some("$connect") => connect(ctx, &connection_id, &event).await,
         Some("$disconnect") => {
-            if let Err(err) = ctx.store.remove_ws_connection(&connection_id).await {
+            if let Err(err) = gateway::disconnected(ctx, &connection_id).await {
                 tracing::error!(error = %err, "cannot forget a ws connection");
             }
             respond(200, "bye")
@@ -83,15 +80,7 @@ async fn connect(
             return respond(500, "Internal server error");
         }
     }
-    let now = shared::time::now();
-    // The connection is trusted until its token expires (at most API Gateway's 2 hours): after
-    // that its frames are refused, and the client reconnects with a fresh token.
-    let expires = token_expires.min(now + shared::time::seconds(CONNECTION_LIFETIME_SECS));
-    match ctx
-        .store
-        .add_ws_connection(connection_id, caller.id, caller.session_id, now, expires)
-        .await
-    {
+    match gateway::connected(ctx, connection_id, caller, token_expires).await {
         Ok(()) => respond(200, "connected"),
         Err(err) => {
             tracing::error!(error = %err, "cannot store a ws connection");
@@ -107,21 +96,13 @@ async fn frame(
     connection_id: &str,
     body: Option<&str>,
 ) -> ApiGatewayProxyResponse {
-    let (user, session_id) = match ctx
-        .store
-        .ws_connection_owner(connection_id, shared::time::now())
-        .await
-    {
-        Ok(Some(owner)) => owner,
+    let caller = match gateway::caller(ctx, connection_id).await {
+        Ok(Some(caller)) => caller,
         Ok(None) => return respond(403, "unknown or expired connection"),
         Err(err) => {
             tracing::error!(error = %err, "cannot look up a ws connection");
             return respond(500, "Internal server error");
         }
-    };
-    let caller = CurrentUser {
-        id: user,
-        session_id,
     };
     let mut payload: Value = body
         .and_then(|text| serde_json::from_str(text).ok())

@@ -1,3 +1,5 @@
+//! The `ws` function's Lambda entry point: API Gateway WebSocket events to `ws::handle`.
+
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use lambda_runtime::{service_fn, LambdaEvent};
 use shared::{apigw::Gateway, AppContext};

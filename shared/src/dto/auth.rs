@@ -1,3 +1,5 @@
+//! Request and response bodies of `/api/v1/auth/*`: register, login, refresh, logout.
+
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 

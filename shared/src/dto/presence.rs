@@ -1,3 +1,5 @@
+//! Response bodies of the presence routes: last seen and online status.
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

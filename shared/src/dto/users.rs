@@ -1,3 +1,5 @@
+//! Request and response bodies of `/api/v1/users/*`: profile changes, password, sessions.
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use validator::Validate;

@@ -1,3 +1,5 @@
+//! A group as stored, and the changes a group can take.
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

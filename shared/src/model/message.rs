@@ -1,3 +1,5 @@
+//! A message as stored: chat type, status, reply quote, reactions, history cursors and their limits.
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -1,3 +1,5 @@
+//! A login session (one device) as stored, and the client (user agent, address) it was opened from.
+
 use chrono::{DateTime, Utc};
 
 use super::{SessionId, UserId};

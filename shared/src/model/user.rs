@@ -1,3 +1,5 @@
+//! A user as stored, as created, its own and public views, profile changes and the search key.
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

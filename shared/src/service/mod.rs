@@ -1,4 +1,5 @@
-//! The rules. Handlers (HTTP and socket) call these; these call the storage port.
+//! The rules. Handlers (HTTP and socket) call these; these call the storage port, and nothing else
+//! does (`clippy.toml` refuses `AppContext::store` outside this crate).
 
 pub mod access;
 pub mod auth;

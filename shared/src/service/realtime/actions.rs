@@ -20,38 +20,134 @@ use crate::{
     AppContext,
 };
 
-/// Every client → server event, in the seed's order.
-pub const ACTIONS: &[&str] = &[
-    "sendMessage",
-    "messageDelivered",
-    "messageRead",
-    "fetchMessages",
-    "getGroupMessages",
-    "userTyping",
-    "userStoppedTyping",
-    "getUserStatus",
-    "updateLastSeen",
-    "joinPrivateChat",
-    "leavePrivateChat",
-    "joinGroup",
-    "leaveGroup",
-    "groupCall",
-    "editMessage",
-    "deleteMessage",
-    "addReaction",
-    "removeReaction",
-];
+/// Whether an action only signals other users (no stored data): those share
+/// `SIGNAL_RATE_LIMIT`, since each is a feed write and a fan-out to every node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Request,
+    Signal,
+}
 
-/// The actions that only signal other users (no stored data): they share `SIGNAL_RATE_LIMIT`.
-const SIGNALS: &[&str] = &[
-    "userTyping",
-    "userStoppedTyping",
-    "joinPrivateChat",
-    "leavePrivateChat",
-    "joinGroup",
-    "leaveGroup",
-    "groupCall",
-];
+/// The one table of client → server events: each row is a variant, its wire name and its kind.
+/// `Action::run` matches every variant, so an action without a handler does not compile.
+macro_rules! actions {
+    ($($variant:ident = $name:literal, $kind:ident;)*) => {
+        /// A client → server event.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action {
+            $($variant),*
+        }
+
+        impl Action {
+            /// Every action, in the seed's order.
+            pub const ALL: &'static [Action] = &[$(Action::$variant),*];
+
+            /// The event's name on the wire.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name),*
+                }
+            }
+
+            pub fn kind(self) -> Kind {
+                match self {
+                    $(Action::$variant => Kind::$kind),*
+                }
+            }
+        }
+
+        /// Every client → server event name, in the seed's order.
+        pub const ACTIONS: &[&str] = &[$($name),*];
+    };
+}
+
+actions! {
+    SendMessage = "sendMessage", Request;
+    MessageDelivered = "messageDelivered", Request;
+    MessageRead = "messageRead", Request;
+    FetchMessages = "fetchMessages", Request;
+    GetGroupMessages = "getGroupMessages", Request;
+    UserTyping = "userTyping", Signal;
+    UserStoppedTyping = "userStoppedTyping", Signal;
+    GetUserStatus = "getUserStatus", Request;
+    UpdateLastSeen = "updateLastSeen", Request;
+    JoinPrivateChat = "joinPrivateChat", Signal;
+    LeavePrivateChat = "leavePrivateChat", Signal;
+    JoinGroup = "joinGroup", Signal;
+    LeaveGroup = "leaveGroup", Signal;
+    GroupCall = "groupCall", Signal;
+    EditMessage = "editMessage", Request;
+    DeleteMessage = "deleteMessage", Request;
+    AddReaction = "addReaction", Request;
+    RemoveReaction = "removeReaction", Request;
+}
+
+impl Action {
+    /// The action a client named, if there is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|action| action.name() == name)
+    }
+
+    /// Runs this action for `caller` with its payload.
+    async fn run(
+        self,
+        ctx: &AppContext,
+        caller: CurrentUser,
+        payload: Value,
+    ) -> Result<Answer, AppError> {
+        match self {
+            Action::SendMessage => send_message(ctx, caller, payload).await,
+            Action::MessageDelivered => mark(ctx, caller, &payload, MessageStatus::Delivered).await,
+            Action::MessageRead => mark(ctx, caller, &payload, MessageStatus::Read).await,
+            Action::FetchMessages => fetch(ctx, caller, payload, event::MESSAGES_FETCHED).await,
+            Action::GetGroupMessages => {
+                id::<GroupId>(&payload, "groupId")?;
+                fetch(ctx, caller, payload, event::GROUP_MESSAGES_FETCHED).await
+            }
+            Action::UserTyping => typing(ctx, caller, &payload, event::USER_TYPING).await,
+            Action::UserStoppedTyping => {
+                typing(ctx, caller, &payload, event::USER_STOPPED_TYPING).await
+            }
+            Action::GetUserStatus => {
+                let user: UserId = id(&payload, "userId")?;
+                Answer::emit(
+                    event::USER_STATUS,
+                    presence::online_status(ctx, caller, user).await?,
+                )
+            }
+            Action::UpdateLastSeen => {
+                Answer::ack(presence::touch_last_seen(ctx, caller, caller.id).await?)
+            }
+            Action::JoinPrivateChat => private_chat(ctx, caller, &payload, true).await,
+            Action::LeavePrivateChat => private_chat(ctx, caller, &payload, false).await,
+            Action::JoinGroup => group_room(ctx, caller, &payload, true).await,
+            Action::LeaveGroup => group_room(ctx, caller, &payload, false).await,
+            Action::GroupCall => group_call(ctx, caller, payload).await,
+            Action::EditMessage => {
+                let message_id = field(&payload, "messageId")?.to_owned();
+                let mut body = payload;
+                if let Some(fields) = body.as_object_mut() {
+                    fields.remove("messageId");
+                }
+                let input: EditMessageRequest = decode::payload(body)?;
+                Answer::ack(message_changes::edit(ctx, caller, &message_id, input).await?)
+            }
+            Action::DeleteMessage => {
+                let message_id = field(&payload, "messageId")?;
+                Answer::ack(message_changes::delete(ctx, caller, message_id).await?)
+            }
+            Action::AddReaction | Action::RemoveReaction => {
+                let (message_id, emoji) =
+                    (field(&payload, "messageId")?, field(&payload, "emoji")?);
+                let add = self == Action::AddReaction;
+                Answer::ack(message_changes::react(ctx, caller, message_id, emoji, add).await?)
+            }
+        }
+    }
+}
 
 /// A room the caller's connection enters or leaves (socket.io rooms; an API Gateway connection
 /// has none, so its transport ignores this).
@@ -112,58 +208,17 @@ pub async fn dispatch(
     action: &str,
     payload: Value,
 ) -> Result<Answer, AppError> {
-    if SIGNALS.contains(&action) {
-        // Each signal is a feed write and a fan-out to every node: a per-user budget.
+    let Some(action) = Action::from_name(action) else {
+        return Err(AppError::bad_request(format!(
+            "unknown action {action:?}: use one of {}",
+            ACTIONS.join(", ")
+        )));
+    };
+    if action.kind() == Kind::Signal {
         let key = rate_limit::user_key(caller.id);
         rate_limit::check(ctx, "signal", &key, ctx.config.signal_rate_limit).await?;
     }
-    match action {
-        "sendMessage" => send_message(ctx, caller, payload).await,
-        "messageDelivered" => mark(ctx, caller, &payload, MessageStatus::Delivered).await,
-        "messageRead" => mark(ctx, caller, &payload, MessageStatus::Read).await,
-        "fetchMessages" => fetch(ctx, caller, payload, event::MESSAGES_FETCHED).await,
-        "getGroupMessages" => {
-            id::<GroupId>(&payload, "groupId")?;
-            fetch(ctx, caller, payload, event::GROUP_MESSAGES_FETCHED).await
-        }
-        "userTyping" => typing(ctx, caller, &payload, event::USER_TYPING).await,
-        "userStoppedTyping" => typing(ctx, caller, &payload, event::USER_STOPPED_TYPING).await,
-        "getUserStatus" => {
-            let user: UserId = id(&payload, "userId")?;
-            Answer::emit(
-                event::USER_STATUS,
-                presence::online_status(ctx, caller, user).await?,
-            )
-        }
-        "updateLastSeen" => Answer::ack(presence::touch_last_seen(ctx, caller, caller.id).await?),
-        "joinPrivateChat" => private_chat(ctx, caller, &payload, true).await,
-        "leavePrivateChat" => private_chat(ctx, caller, &payload, false).await,
-        "joinGroup" => group_room(ctx, caller, &payload, true).await,
-        "leaveGroup" => group_room(ctx, caller, &payload, false).await,
-        "groupCall" => group_call(ctx, caller, payload).await,
-        "editMessage" => {
-            let message_id = field(&payload, "messageId")?.to_owned();
-            let mut body = payload;
-            if let Some(fields) = body.as_object_mut() {
-                fields.remove("messageId");
-            }
-            let input: EditMessageRequest = decode::payload(body)?;
-            Answer::ack(message_changes::edit(ctx, caller, &message_id, input).await?)
-        }
-        "deleteMessage" => {
-            let message_id = field(&payload, "messageId")?;
-            Answer::ack(message_changes::delete(ctx, caller, message_id).await?)
-        }
-        "addReaction" | "removeReaction" => {
-            let (message_id, emoji) = (field(&payload, "messageId")?, field(&payload, "emoji")?);
-            let add = action == "addReaction";
-            Answer::ack(message_changes::react(ctx, caller, message_id, emoji, add).await?)
-        }
-        other => Err(AppError::bad_request(format!(
-            "unknown action {other:?}: use one of {}",
-            ACTIONS.join(", ")
-        ))),
-    }
+    action.run(ctx, caller, payload).await
 }
 
 /// A string field of the payload that must be present.
@@ -291,4 +346,42 @@ async fn group_call(
     let data = to_json(incoming)?;
     super::signal(ctx, room, event::GROUP_CALL_INCOMING, data, except).await?;
     Answer::ack(json!({ "ok": true }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_found_by_its_name_and_names_are_unique() {
+        for action in Action::ALL {
+            assert_eq!(Action::from_name(action.name()), Some(*action));
+        }
+        let mut names: Vec<&str> = ACTIONS.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Action::ALL.len());
+        assert_eq!(Action::from_name("noSuchEvent"), None);
+    }
+
+    #[test]
+    fn the_signals_are_the_actions_that_store_nothing() {
+        let signals: Vec<&str> = Action::ALL
+            .iter()
+            .filter(|action| action.kind() == Kind::Signal)
+            .map(|action| action.name())
+            .collect();
+        assert_eq!(
+            signals,
+            [
+                "userTyping",
+                "userStoppedTyping",
+                "joinPrivateChat",
+                "leavePrivateChat",
+                "joinGroup",
+                "leaveGroup",
+                "groupCall",
+            ]
+        );
+    }
 }

@@ -1,12 +1,17 @@
 //! The rules of the realtime channels (socket.io and API Gateway WebSocket clients alike):
-//! presence across devices and nodes, what a client may ask (`actions`), whom a typing indicator or
-//! a join reaches (`audience`), and which client events a feed change becomes (`outbound`).
-//! Nothing here knows about sockets; the transports call these.
+//! presence across devices and nodes, the rooms a new socket joins, what a client may ask
+//! (`actions`), whom a typing indicator or a join reaches (`audience`), which client events a feed
+//! change becomes (`outbound`) and whom they reach (`reach`), API Gateway connections (`gateway`)
+//! and a node's change feed (`feed`). Nothing here knows about sockets; the transports call these,
+//! never the storage port.
 
 pub mod actions;
 pub mod audience;
 pub mod event;
+pub mod feed;
+pub mod gateway;
 pub mod outbound;
+pub mod reach;
 
 use std::time::Duration;
 
@@ -100,6 +105,15 @@ pub async fn has_room_for_a_socket(ctx: &AppContext, user: UserId) -> Result<boo
         .count_live_connections(user, alive_after(now))
         .await?;
     Ok(open < ctx.config.sockets_per_user_max)
+}
+
+/// The rooms a new socket of `caller` joins: the user's own, the login session's (so ending the
+/// session closes it) and each active group's.
+pub async fn socket_rooms(ctx: &AppContext, caller: CurrentUser) -> Result<Vec<Room>, AppError> {
+    let groups = ctx.store.groups_of_user(caller.id).await?;
+    let mut rooms = vec![Room::User(caller.id), Room::Session(caller.session_id)];
+    rooms.extend(groups.into_iter().map(|group| Room::Group(group.id)));
+    Ok(rooms)
 }
 
 /// Puts an ephemeral event on the feed for every node to deliver to `room`, minus `except`.

@@ -1,3 +1,5 @@
+//! Groups on MongoDB: the `groups` document and the `GroupStore` methods.
+
 use async_trait::async_trait;
 use bson::{doc, oid::ObjectId, Document};
 use chrono::{DateTime, Utc};

@@ -1,3 +1,5 @@
+//! Rate-limit counters on MongoDB: one document per key, expired by a TTL index.
+
 use async_trait::async_trait;
 use bson::doc;
 use chrono::{DateTime, Utc};

@@ -1,3 +1,5 @@
+//! Realtime records on MongoDB: socket and API Gateway connections, presence, signals, feed positions.
+
 use async_trait::async_trait;
 use bson::{doc, oid::ObjectId};
 use chrono::{DateTime, Utc};

@@ -1,3 +1,5 @@
+//! Login sessions on MongoDB: the `sessions` document and the `SessionStore` methods.
+
 use async_trait::async_trait;
 use bson::{doc, oid::ObjectId};
 use chrono::{DateTime, Utc};

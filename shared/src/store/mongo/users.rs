@@ -1,3 +1,5 @@
+//! Users on MongoDB: the `users` document, profile search and blocks.
+
 use async_trait::async_trait;
 use bson::{doc, oid::ObjectId, Bson, Document};
 use chrono::{DateTime, Utc};

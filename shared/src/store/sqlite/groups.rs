@@ -1,3 +1,5 @@
+//! Groups on SQLite: groups, members and admins, and a sender's standing in a group.
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, Row};

@@ -1,3 +1,5 @@
+//! Rate-limit counters on SQLite: one row per key, counted inside the caller's transaction.
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};

@@ -1,3 +1,5 @@
+//! Realtime records on SQLite: socket and API Gateway connections, presence, signals, feed positions.
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, types::Value};

@@ -1,3 +1,5 @@
+//! Login sessions on SQLite: rows with the refresh-token hash and its atomic rotation.
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Row};

@@ -1,3 +1,5 @@
+//! Users on SQLite: accounts, prefix search on lower-cased copies, blocks.
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, Row};
