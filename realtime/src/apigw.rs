@@ -66,14 +66,23 @@ async fn post(ctx: &AppContext, gateway: &Gateway, outbound: &Outbound) {
             .post(connection, &outbound.event, &outbound.payload)
             .await
         {
-            Ok(Delivery::Sent) => {}
+            Ok(Delivery::Sent) => posted("sent"),
             Ok(Delivery::Gone) => {
+                posted("gone");
                 if let Err(err) = gateway::disconnected(ctx, connection).await {
                     tracing::warn!(error = %err, "cannot forget a gone connection");
                 }
             }
-            Err(err) => tracing::warn!(error = %err, connection, "PostToConnection failed"),
+            Err(err) => {
+                posted("failed");
+                tracing::warn!(error = %err, connection, "PostToConnection failed");
+            }
         }
     });
     join_all(posts).await;
+}
+
+/// The API Gateway posts metric, by result (`sent`, `gone`, `failed`).
+fn posted(result: &'static str) {
+    metrics::counter!(shared::metrics::APIGW_POSTS, "result" => result).increment(1);
 }

@@ -24,6 +24,7 @@ use socketioxide::{
 };
 
 use crate::{
+    drain::Draining,
     events,
     turns::{LastTurn, TurnQueue},
     NodeId, NAMESPACE,
@@ -41,6 +42,22 @@ pub enum HandshakeError {
     TooManySockets(u64),
     #[error("Service unavailable, try again")]
     Unavailable,
+    #[error("This server is restarting: reconnect (you will be served by another one)")]
+    Draining,
+}
+
+impl HandshakeError {
+    /// The `result` label of the handshake metric.
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::OriginRefused(_) => "origin_refused",
+            Self::SessionEnded => "session_ended",
+            Self::TooManySockets(_) => "too_many_sockets",
+            Self::Unavailable => "unavailable",
+            Self::Draining => "draining",
+        }
+    }
 }
 
 /// When the socket's access token expires: the socket closes then (`close_expired`), and the
@@ -93,16 +110,34 @@ pub async fn authenticate(
     socket: SocketRef,
     State(ctx): State<AppContext>,
     State(node): State<NodeId>,
+    State(draining): State<Draining>,
     TryData(auth): TryData<Value>,
+) -> Result<(), HandshakeError> {
+    let outcome = if draining.is_on() {
+        Err(HandshakeError::Draining)
+    } else {
+        admit(socket, ctx, node, auth.ok()).await
+    };
+    let result = outcome
+        .as_ref()
+        .map_or_else(HandshakeError::label, |()| "accepted");
+    metrics::counter!(shared::metrics::HANDSHAKES, "result" => result).increment(1);
+    outcome
+}
+
+async fn admit(
+    socket: SocketRef,
+    ctx: AppContext,
+    node: NodeId,
+    auth: Option<Value>,
 ) -> Result<(), HandshakeError> {
     handshake_origin::admit(
         &ctx.config,
         &socket.req_parts().headers,
         OwnOrigin::from_config(&ctx.config),
     )?;
-    let from_auth = auth
-        .ok()
-        .and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
+    let from_auth =
+        auth.and_then(|auth| auth.get("token").and_then(Value::as_str).map(str::to_owned));
     let token = from_auth.or_else(|| bearer_token(&socket.req_parts().headers).map(str::to_owned));
     let (user, expires_at) = authenticate_until(&ctx.tokens, token.as_deref())?;
     // The token may outlive its session (logout, password change): an ended session connects no

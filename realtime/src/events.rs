@@ -46,6 +46,7 @@ async fn on_event(
         }),
     };
     drop(turn);
+    record(&action, &outcome);
     match outcome {
         Ok(answer) => reply(&socket, ack, answer),
         Err(err) => {
@@ -54,9 +55,29 @@ async fn on_event(
             }
             let body = actions::error_payload(&action, &err);
             let _ = socket.emit(event::ERROR, &body);
+            emitted(event::ERROR);
             let _ = ack.send(&json!({ "error": body }));
         }
     }
+}
+
+/// The client-event metric: the event by its name in the dispatcher's table (`unknown` for any
+/// other, so a client cannot mint labels) and its outcome.
+fn record(action: &str, outcome: &Result<Answer, AppError>) {
+    let name = actions::Action::from_name(action).map_or("unknown", actions::Action::name);
+    let outcome = match outcome {
+        Ok(_) => "ok",
+        Err(AppError::TooManyRequests { .. }) => "throttled",
+        Err(err) if err.status().is_server_error() => "failed",
+        Err(_) => "refused",
+    };
+    metrics::counter!(shared::metrics::CLIENT_EVENTS, "event" => name, "outcome" => outcome)
+        .increment(1);
+}
+
+/// A server event sent to one socket (answers; the fan-out counts its own).
+fn emitted(name: &'static str) {
+    metrics::counter!(shared::metrics::SERVER_EVENTS, "event" => name).increment(1);
 }
 
 fn reply(socket: &SocketRef, ack: AckSender, answer: Answer) {
@@ -67,6 +88,7 @@ fn reply(socket: &SocketRef, ack: AckSender, answer: Answer) {
     }
     if let Some(name) = answer.emit {
         let _ = socket.emit(name, &answer.body);
+        emitted(name);
     }
     let _ = ack.send(&answer.body);
 }

@@ -196,6 +196,7 @@ pub async fn run(
             }
             Err(err) => {
                 health.set(false);
+                metrics::counter!(shared::metrics::FEED_RESUMES).increment(1);
                 tracing::warn!(error = %err, "cannot open the change feed; retrying");
                 tokio::time::sleep(RETRY).await;
                 continue;
@@ -205,11 +206,15 @@ pub async fn run(
             match item {
                 Ok(event) => {
                     if let Some(change) = &event.change {
+                        observe_change(change, event.committed_at);
                         apply(&io, &ctx, change).await;
                         if let Some(queue) = &to_gateway {
                             if queue.try_send(change.clone()).is_err() {
+                                metrics::counter!(shared::metrics::APIGW_DROPPED).increment(1);
                                 tracing::warn!("API Gateway fan-out is behind its queue; a change was not posted");
                             }
+                            let depth = queue.max_capacity() - queue.capacity();
+                            metrics::gauge!(shared::metrics::APIGW_QUEUE).set(depth as f64);
                         }
                     }
                     position.delivered(event.position);
@@ -220,6 +225,7 @@ pub async fn run(
                 }
                 Err(err) => {
                     health.set(false);
+                    metrics::counter!(shared::metrics::FEED_RESUMES).increment(1);
                     tracing::warn!(error = %err, "change feed interrupted; resuming");
                     tokio::time::sleep(RETRY).await;
                     break;
@@ -241,6 +247,7 @@ async fn resume_from_now(ctx: &AppContext, node_id: &str, position: &Position, r
             return;
         }
     };
+    metrics::counter!(shared::metrics::FEED_GAPS).increment(1);
     let (lost, since) = position.last_delivered();
     tracing::error!(
         lost_position = lost.as_deref().unwrap_or("none"),
@@ -266,6 +273,28 @@ async fn save_periodically(ctx: AppContext, node_id: String, position: Position)
             saved = durable;
         }
     }
+}
+
+/// The feed metrics of one change: its kind, and how long after its commit it is fanned out.
+fn observe_change(change: &Change, committed_at: Option<DateTime<Utc>>) {
+    metrics::counter!(shared::metrics::FEED_CHANGES, "kind" => change.kind()).increment(1);
+    if let Some(at) = committed_at {
+        let lag = (shared::time::now() - at)
+            .num_microseconds()
+            .unwrap_or(0)
+            .max(0);
+        metrics::histogram!(shared::metrics::FEED_LAG).record(lag as f64 / 1e6);
+    }
+}
+
+/// A server event's name as a label: one of `event::ALL`, or `other` (a signal's event is ours,
+/// but it travels through the database, so it is checked like any stored value).
+fn event_label(name: &str) -> &'static str {
+    shared::service::realtime::event::ALL
+        .iter()
+        .find(|known| **known == name)
+        .copied()
+        .unwrap_or("other")
 }
 
 /// Emits one change to the sockets of this node that should see it.
@@ -294,6 +323,8 @@ pub async fn apply(io: &SocketIo, ctx: &AppContext, change: &Change) {
             target = target.except(except.to_string());
         }
         let sent = target.emit(&*outbound.event, &outbound.payload).await;
+        metrics::counter!(shared::metrics::SERVER_EVENTS, "event" => event_label(&outbound.event))
+            .increment(1);
         if let Err(err) = sent {
             // A socket whose queue is full (a client that does not read) misses this event; it
             // can catch up with `fetch … after`.

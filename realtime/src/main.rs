@@ -6,10 +6,12 @@
 
 mod apigw;
 mod connect;
+mod drain;
 mod events;
 mod fanout;
 mod lean_request;
 mod memory;
+mod observe;
 mod turns;
 
 use std::net::SocketAddr;
@@ -54,6 +56,7 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         tracing::warn!(error = %err, "cannot clean up a previous run's connections");
     }
 
+    let draining = drain::Draining::default();
     let (layer, io) = SocketIo::builder()
         // Packets queued per socket before emits to it fail: large enough for a replay burst after
         // a restart or a slow client's backlog (memory is only used when packets are queued).
@@ -63,8 +66,11 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
         .with_state(ctx.clone())
         .with_state(NodeId(node_id.clone()))
+        .with_state(draining.clone())
         .build_layer();
     io.ns(NAMESPACE, connect::on_connect.with(connect::authenticate));
+
+    observe::start(&ctx, io.clone()).await;
 
     // Without a change feed this node would serve sockets that never hear anything: refuse.
     if let Err(err) = realtime::feed::now(&ctx).await {
@@ -97,17 +103,20 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
 
     let app = Router::new()
         .route("/health", get(health_check))
-        .with_state((ctx.clone(), feed_health))
+        .with_state((ctx.clone(), feed_health, draining.clone()))
         .layer(layer)
         .layer(shared::http::cors_layer(&ctx.config))
         .layer(axum::middleware::map_request(lean_request::detach_head));
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port))).await?;
     tracing::info!(port, node = %node_id, "realtime node listening (socket.io namespace /chat)");
     let shutdown_io = io.clone();
+    let window = ctx.config.drain;
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
-            // Disconnecting every socket runs the disconnect handlers: presence is updated.
+            // Sockets leave a few at a time (their clients reconnect elsewhere), then whatever
+            // is left; the disconnect handlers update presence.
+            drain::run(&shutdown_io, &draining, window).await;
             shutdown_io.close().await;
         })
         .await;
@@ -126,8 +135,14 @@ async fn heartbeat(ctx: AppContext, node_id: String) {
 }
 
 /// The database, and whether this node's change-feed consumer is reading (a node whose feed is
-/// down serves sockets that hear nothing: 503, so a load balancer takes it out).
-async fn health_check(State((ctx, feed)): State<(AppContext, fanout::FeedHealth)>) -> Health {
+/// down serves sockets that hear nothing: 503, so a load balancer takes it out); 503 as soon as
+/// the node drains.
+async fn health_check(
+    State((ctx, feed, draining)): State<(AppContext, fanout::FeedHealth, drain::Draining)>,
+) -> Health {
+    if draining.is_on() {
+        return health::check(&ctx).await.draining(true);
+    }
     health::check(&ctx).await.with_feed(feed.is_up())
 }
 

@@ -97,6 +97,13 @@ pub struct Config {
     /// Where the web client (`/app`) opens its socket (`APP_REALTIME_URL`, e.g.
     /// `https://realtime.example.com`). Unset: the page's own host name on `REALTIME_PORT`.
     pub app_realtime_url: Option<String>,
+    /// Where the realtime node serves `/metrics` (Prometheus text format); `None`: no metrics.
+    /// `METRICS_PORT` (`off` turns it off); default 9464 in development, off elsewhere.
+    pub metrics_port: Option<u16>,
+    /// A bearer token `/metrics` requires (`METRICS_TOKEN`); unset: none.
+    pub metrics_token: Option<String>,
+    /// How long a draining realtime node spreads the closing of its sockets over (`DRAIN_SECONDS`).
+    pub drain: Duration,
     /// Warnings found while loading (development fallbacks); logged once tracing is up.
     pub warnings: Vec<String>,
 }
@@ -259,6 +266,9 @@ impl Config {
             apigw_ws_endpoint: get("APIGW_WS_ENDPOINT"),
             origin_verify_secret: get("ORIGIN_VERIFY_SECRET").filter(|value| !value.is_empty()),
             app_realtime_url: app_realtime_url(&get)?,
+            metrics_port: metrics_port(&get, env)?,
+            metrics_token: get("METRICS_TOKEN"),
+            drain: Duration::from_secs(number(&get, "DRAIN_SECONDS", 20, 0..=3_600)?),
             bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
             log_format,
             auth_rate_limit: rate_limit(
@@ -334,6 +344,19 @@ impl Config {
     pub fn allows_origin(&self, origin: &str) -> bool {
         let origin = origin.trim_end_matches('/');
         self.allows_any_origin() || self.allowed_origins.iter().any(|allowed| allowed == origin)
+    }
+}
+
+/// `METRICS_PORT`: a port, or `off`; unset: 9464 in development, off in production and tests.
+fn metrics_port(
+    get: &impl Fn(&str) -> Option<String>,
+    env: AppEnv,
+) -> Result<Option<u16>, ConfigError> {
+    match get("METRICS_PORT").as_deref().map(str::trim) {
+        Some("off") => Ok(None),
+        Some(_) => number(get, "METRICS_PORT", 9464, 1..=65_535).map(Some),
+        None if env == AppEnv::Development => Ok(Some(9464)),
+        None => Ok(None),
     }
 }
 

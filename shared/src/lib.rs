@@ -9,6 +9,7 @@ pub mod context;
 pub mod dto;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod secrets;
 pub mod service;

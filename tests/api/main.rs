@@ -22,6 +22,7 @@ mod message_changes;
 mod messages;
 mod migration;
 mod mongo_plans;
+mod operations;
 mod origin_verify;
 mod presence;
 mod realtime;

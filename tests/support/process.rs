@@ -55,6 +55,15 @@ impl Stack {
         self.child.id()
     }
 
+    /// SIGTERM to the whole group (a deploy stopping the task), without waiting.
+    pub fn terminate(&self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+    }
+
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }

@@ -1,6 +1,7 @@
-//! The suite's Python environment: the MongoDB stand-in (`mongo_standin.py`) and the third-party
-//! clients users have (python-socketio) run in one virtual environment under `target/test-python/`,
-//! created on first use from PyPI with the packages pinned here.
+//! The suite's Python environment: the MongoDB stand-in (`mongo_standin.py`), the third-party
+//! clients users have (python-socketio) and the Prometheus text parser that reads `/metrics`
+//! (`prometheus-client`) run in one virtual environment under `target/test-python/`, created on
+//! first use from PyPI with the packages pinned here.
 //!
 //! It needs Python >= 3.13 (mongoeco 4.11), looked for in `MONGO_STANDIN_PYTHON`, then
 //! `python3.13`/`python3.14` on the PATH, then pyenv's versions, then `python3`.
@@ -21,6 +22,7 @@ const REQUIREMENTS: &[&str] = &[
     "python-engineio==4.15.1",
     "websocket-client==1.9.2",
     "requests==2.34.2",
+    "prometheus-client==0.26.0",
 ];
 /// A Python check that every pinned package is installed at its version (a venv made by an older
 /// suite lacks some).
@@ -227,4 +229,35 @@ impl Drop for PythonSocket {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `/metrics` text parsed by `prometheus-client`'s parser (as Prometheus reads it): every sample as
+/// `{"name", "labels", "value"}`. Panics when the text does not parse.
+pub fn parse_prometheus(text: &str) -> Vec<serde_json::Value> {
+    use std::io::Write;
+    let script = "import json, sys\n\
+        from prometheus_client.parser import text_string_to_metric_families\n\
+        out = [{'name': s.name, 'labels': s.labels, 'value': s.value}\n\
+               for f in text_string_to_metric_families(sys.stdin.read()) for s in f.samples]\n\
+        print(json.dumps(out))\n";
+    let mut child = Command::new(venv_python())
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("metrics text written");
+    let output = child.wait_with_output().expect("parser finishes");
+    assert!(
+        output.status.success(),
+        "prometheus-client cannot parse /metrics: {}\n{text}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("parser output")
 }

@@ -81,6 +81,8 @@ impl RealtimeNode {
             ("REALTIME_NODE_ID".into(), self.node_id.clone()),
             ("REALTIME_RESUME_DELAY".into(), "2s".into()),
             ("RUST_LOG".into(), "info".into()),
+            // Stopped nodes close their sockets at once (the drain test sets a window).
+            ("DRAIN_SECONDS".into(), "0".into()),
         ]);
         vars.extend(self.extra.iter().cloned());
         let log = self.log_dir.path().join(format!("node-{}.log", uuid_ish()));
@@ -113,6 +115,18 @@ impl RealtimeNode {
         if let Some(mut stack) = self.stack.take() {
             stack.kill_hard();
         }
+    }
+
+    /// SIGTERM, as a deploy stops a task: the node drains, then exits.
+    pub fn terminate(&self) {
+        if let Some(stack) = &self.stack {
+            stack.terminate();
+        }
+    }
+
+    /// Whether the node's process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.stack.as_mut().is_some_and(Stack::is_running)
     }
 
     /// Starts the node again under the same name and port.

@@ -72,6 +72,16 @@ fn notice() -> Value {
     object(&["message"], json!({ "message": { "type": "string" } }))
 }
 
+fn draining() -> Value {
+    object(
+        &["message", "reconnectWithinMs"],
+        json!({
+            "message": { "type": "string" },
+            "reconnectWithinMs": { "type": "integer", "minimum": 0 },
+        }),
+    )
+}
+
 fn ok() -> Value {
     object(&["ok"], json!({ "ok": { "const": true } }))
 }
@@ -278,6 +288,12 @@ fn server_events() -> Vec<Event> {
             event::TOKEN_EXPIRED,
             "Your access token expired; the socket closes next (reconnect with a fresh one).",
             notice(),
+        ),
+        server(
+            event::SERVER_DRAINING,
+            "The node is shutting down (a deploy): the socket closes within reconnectWithinMs; \
+             reconnect (another node takes it) and catch up with the after cursor.",
+            draining(),
         ),
         server(
             event::ERROR,

@@ -33,7 +33,7 @@ pub async fn require_origin_secret(
 }
 
 /// Equality whose time does not depend on where the inputs differ.
-fn same_bytes(left: &[u8], right: &[u8]) -> bool {
+pub fn same_bytes(left: &[u8], right: &[u8]) -> bool {
     left.len() == right.len()
         && left
             .iter()

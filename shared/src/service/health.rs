@@ -14,6 +14,9 @@ pub struct Health {
     /// The realtime node's change-feed consumer: `up` while it reads, `down` while it cannot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feed: Option<&'static str>,
+    /// `true` while a realtime node drains before it stops (the check fails: no new handshakes).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub draining: bool,
 }
 
 impl Health {
@@ -26,6 +29,15 @@ impl Health {
         self.feed = Some(if up { "up" } else { "down" });
         if !up {
             self.status = "error";
+        }
+        self
+    }
+
+    /// A draining node fails its check at once, so the load balancer sends it nothing new.
+    pub fn draining(mut self, draining: bool) -> Self {
+        if draining {
+            self.draining = true;
+            self.status = "draining";
         }
         self
     }
@@ -43,5 +55,6 @@ pub async fn check(ctx: &AppContext) -> Health {
         version: env!("CARGO_PKG_VERSION"),
         timestamp: crate::time::to_iso(&crate::time::now()),
         feed: None,
+        draining: false,
     }
 }

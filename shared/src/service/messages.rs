@@ -110,7 +110,10 @@ pub async fn send(
             message,
             created: false,
         }),
-        Ok(SendOutcome::RateLimited) => Err(AppError::TooManyRequests { retry_after_secs }),
+        Ok(SendOutcome::RateLimited) => {
+            crate::metrics::rate_limited("message");
+            Err(AppError::TooManyRequests { retry_after_secs })
+        }
         Ok(SendOutcome::ReceiverMissing) => Err(AppError::not_found("Receiver not found")),
         Ok(SendOutcome::Blocked) => Err(access::blocked_by_receiver()),
         Ok(SendOutcome::GroupMissing) => Err(AppError::not_found("Group not found")),

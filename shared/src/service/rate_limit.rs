@@ -43,13 +43,14 @@ pub fn window(
 /// ends) once `key` has used up `limit`.
 pub async fn check(
     ctx: &AppContext,
-    scope: &str,
+    scope: &'static str,
     key: &str,
     limit: RateLimit,
 ) -> Result<(), AppError> {
     let (hit, retry_after_secs) = window(scope, key, limit, crate::time::now())?;
     let count = ctx.store.hit(&hit.key, hit.expires_at, hit.now).await?;
     if count > hit.max {
+        crate::metrics::rate_limited(scope);
         return Err(AppError::TooManyRequests { retry_after_secs });
     }
     Ok(())

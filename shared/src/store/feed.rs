@@ -34,6 +34,23 @@ pub enum Change {
     SessionEnded(SessionId),
 }
 
+impl Change {
+    /// The change's kind, as a metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::MessageCreated(_) => "message_created",
+            Change::MessageUpdated(_) => "message_updated",
+            Change::MessageEdited(_) => "message_edited",
+            Change::MessageDeleted(_) => "message_deleted",
+            Change::ReactionsChanged(_) => "reactions_changed",
+            Change::GroupChanged(_) => "group_changed",
+            Change::Presence(_) => "presence",
+            Change::Signal(_) => "signal",
+            Change::SessionEnded(_) => "session_ended",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PresenceChange {
@@ -62,6 +79,8 @@ pub struct Signal {
 pub struct FeedEvent {
     pub position: String,
     pub change: Option<Change>,
+    /// When the change was committed, as the database recorded it (for the feed-lag metric).
+    pub committed_at: Option<DateTime<Utc>>,
 }
 
 pub type ChangeStream = Pin<Box<dyn Stream<Item = StoreResult<FeedEvent>> + Send>>;

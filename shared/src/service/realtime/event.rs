@@ -27,6 +27,9 @@ pub const GROUP_CALL_INCOMING: &str = "groupCallIncoming";
 pub const SESSION_ENDED: &str = "sessionEnded";
 /// The socket's access token expired (the socket closes next): `{message}`.
 pub const TOKEN_EXPIRED: &str = "tokenExpired";
+/// The node is shutting down (a deploy): `{message, reconnectWithinMs}`; the socket is closed
+/// within that time, and the client reconnects (the load balancer sends it to another node).
+pub const SERVER_DRAINING: &str = "serverDraining";
 /// A failed client event: `{event, message}`.
 pub const ERROR: &str = "error";
 
@@ -53,5 +56,6 @@ pub const ALL: &[&str] = &[
     GROUP_CALL_INCOMING,
     SESSION_ENDED,
     TOKEN_EXPIRED,
+    SERVER_DRAINING,
     ERROR,
 ];

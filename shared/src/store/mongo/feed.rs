@@ -205,6 +205,12 @@ fn to_change(event: Event) -> Result<Option<Change>, String> {
 
 fn to_feed_event(event: Event) -> StoreResult<FeedEvent> {
     let position = encode(&event.id)?;
+    // MongoDB 6+ stamps each event with its wall time; older servers give the cluster time only.
+    let committed_at = event.wall_time.map(|at| at.to_chrono()).or_else(|| {
+        event
+            .cluster_time
+            .and_then(|at| chrono::DateTime::from_timestamp(i64::from(at.time), 0))
+    });
     let change = match to_change(event) {
         Ok(change) => change,
         Err(err) => {
@@ -213,7 +219,11 @@ fn to_feed_event(event: Event) -> StoreResult<FeedEvent> {
             None
         }
     };
-    Ok(FeedEvent { position, change })
+    Ok(FeedEvent {
+        position,
+        change,
+        committed_at,
+    })
 }
 
 struct Reader {
@@ -240,6 +250,7 @@ impl Reader {
         Ok(Some(FeedEvent {
             position,
             change: None,
+            committed_at: None,
         }))
     }
 

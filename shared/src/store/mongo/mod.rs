@@ -3,7 +3,11 @@
 
 use async_trait::async_trait;
 use bson::doc;
-use mongodb::{options::ClientOptions, Client, Database};
+use mongodb::{
+    event::{command::CommandEvent, EventHandler},
+    options::ClientOptions,
+    Client, Database,
+};
 
 use super::{Storage, StoreError, StoreResult};
 
@@ -32,6 +36,7 @@ impl MongoStore {
     pub async fn connect(uri: &str, database: Option<&str>) -> StoreResult<Self> {
         let mut options = ClientOptions::parse(uri).await.map_err(map_err)?;
         options.app_name = Some("chat-backend".into());
+        options.command_event_handler = Some(EventHandler::callback(record_command));
         if options.server_selection_timeout.is_none() {
             options.server_selection_timeout = Some(std::time::Duration::from_secs(10));
         }
@@ -51,6 +56,41 @@ impl MongoStore {
     pub fn database(&self) -> &Database {
         &self.db
     }
+}
+
+/// Every command's round trip, on the store latency histogram (labelled by command: the driver
+/// sees commands, not port methods).
+fn record_command(event: CommandEvent) {
+    let (name, elapsed) = match &event {
+        CommandEvent::Succeeded(done) => (done.command_name.as_str(), done.duration),
+        CommandEvent::Failed(failed) => (failed.command_name.as_str(), failed.duration),
+        _ => return,
+    };
+    crate::metrics::store_operation("mongodb", command_label(name), elapsed);
+}
+
+/// A command name as a label from a fixed set.
+fn command_label(name: &str) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "find",
+        "insert",
+        "update",
+        "delete",
+        "findAndModify",
+        "aggregate",
+        "getMore",
+        "count",
+        "distinct",
+        "createIndexes",
+        "killCursors",
+        "ping",
+        "hello",
+    ];
+    KNOWN
+        .iter()
+        .find(|known| **known == name)
+        .copied()
+        .unwrap_or("other")
 }
 
 #[async_trait]

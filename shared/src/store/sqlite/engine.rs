@@ -14,13 +14,19 @@ use std::{
     panic::{catch_unwind, AssertUnwindSafe},
     path::{Path, PathBuf},
     sync::{mpsc, Arc, Condvar, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use crate::store::{StoreError, StoreResult};
+use crate::{
+    metrics,
+    store::{StoreError, StoreResult},
+};
+
+/// This adapter's label on the store metrics.
+const ADAPTER: &str = "sqlite";
 
 /// Operations committed together at most (a batch this large commits in a few milliseconds).
 const MAX_BATCH: usize = 512;
@@ -154,6 +160,8 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        let started = Instant::now();
+        let operation = metrics::operation_name::<F>();
         let (answer, answered) = oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |conn| {
             let result = match conn {
@@ -173,9 +181,11 @@ impl Engine {
         self.jobs
             .send(job)
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
-        answered
+        let result = answered
             .await
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        metrics::store_operation(ADAPTER, operation, started.elapsed());
+        result
     }
 
     /// Runs `op` on a reader connection (on a blocking thread).
@@ -184,6 +194,8 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        let started = Instant::now();
+        let operation = metrics::operation_name::<F>();
         let readers = self.readers.clone();
         let path = self.path.clone();
         let permit = self
@@ -192,7 +204,7 @@ impl Engine {
             .acquire_owned()
             .await
             .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?;
-        tokio::task::spawn_blocking(move || {
+        let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let idle = readers.lock().ok().and_then(|mut idle| idle.pop());
             let conn = match idle {
@@ -209,7 +221,9 @@ impl Engine {
             result
         })
         .await
-        .map_err(|err| StoreError::Backend(format!("a read did not finish: {err}")))?
+        .map_err(|err| StoreError::Backend(format!("a read did not finish: {err}")))?;
+        metrics::store_operation(ADAPTER, operation, started.elapsed());
+        result
     }
 }
 
@@ -223,7 +237,12 @@ fn write_loop(conn: &Connection, queue: &mpsc::Receiver<Job>, commits: &Commits)
                 Err(_) => break,
             }
         }
+        let operations = batch.len();
+        let started = Instant::now();
         run_batch(conn, batch);
+        ::metrics::histogram!(crate::metrics::SQLITE_COMMIT)
+            .record(started.elapsed().as_secs_f64());
+        ::metrics::histogram!(crate::metrics::SQLITE_WRITE_BATCH).record(operations as f64);
         commits.bump();
     }
 }

@@ -67,15 +67,26 @@ fn decode(seq: i64, payload: &str) -> Option<Change> {
 fn read_after(conn: &Connection, after: i64) -> StoreResult<Vec<FeedEvent>> {
     let rows = all(
         conn,
-        "SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        "SELECT seq, payload, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
         params![after, BATCH],
-        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
+        |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        },
     )?;
+    if !rows.is_empty() {
+        ::metrics::counter!(crate::metrics::FEED_BATCHES).increment(1);
+        ::metrics::histogram!(crate::metrics::FEED_BATCH_SIZE).record(rows.len() as f64);
+    }
     Ok(rows
         .into_iter()
-        .map(|(seq, payload)| FeedEvent {
+        .map(|(seq, payload, created_at)| FeedEvent {
             position: seq.to_string(),
             change: decode(seq, &payload),
+            committed_at: crate::time::from_iso(&created_at),
         })
         .collect())
 }
