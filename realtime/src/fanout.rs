@@ -14,7 +14,6 @@ use chrono::{DateTime, Utc};
 
 use futures_util::StreamExt;
 use shared::{
-    apigw::Gateway,
     model::{Group, Room},
     service::realtime::{client_events, feed, reach},
     store::{Change, StoreError},
@@ -136,7 +135,6 @@ pub async fn run(
     ctx: AppContext,
     node_id: String,
     position: Position,
-    gateway: Option<Gateway>,
     health: FeedHealth,
 ) {
     // Where to start is decided (and stored) now, so a crash during the resume delay loses nothing;
@@ -171,18 +169,6 @@ pub async fn run(
         node_id.clone(),
         position.clone(),
     ));
-    // A slow API Gateway must not delay socket.io delivery: its posts run in a task of their own,
-    // behind a bounded queue.
-    let to_gateway = gateway.map(|gateway| {
-        let (queue, mut changes) = tokio::sync::mpsc::channel::<Change>(ctx.config.apigw_queue_max);
-        let ctx = ctx.clone();
-        tokio::spawn(async move {
-            while let Some(change) = changes.recv().await {
-                crate::apigw::deliver(&ctx, &gateway, &change).await;
-            }
-        });
-        queue
-    });
     tokio::time::sleep(ctx.config.realtime_resume_delay).await;
     loop {
         let mut stream = match feed::changes(&ctx, position.latest()).await {
@@ -208,14 +194,6 @@ pub async fn run(
                     if let Some(change) = &event.change {
                         observe_change(change, event.committed_at);
                         apply(&io, &ctx, change).await;
-                        if let Some(queue) = &to_gateway {
-                            if queue.try_send(change.clone()).is_err() {
-                                metrics::counter!(shared::metrics::APIGW_DROPPED).increment(1);
-                                tracing::warn!("API Gateway fan-out is behind its queue; a change was not posted");
-                            }
-                            let depth = queue.max_capacity() - queue.capacity();
-                            metrics::gauge!(shared::metrics::APIGW_QUEUE).set(depth as f64);
-                        }
                     }
                     position.delivered(event.position);
                 }

@@ -71,6 +71,7 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     io.ns(NAMESPACE, connect::on_connect.with(connect::authenticate));
 
     observe::start(&ctx, io.clone()).await;
+    observe::start_emf(&ctx, io.clone());
 
     // Without a change feed this node would serve sockets that never hear anything: refuse.
     if let Err(err) = realtime::feed::now(&ctx).await {
@@ -79,22 +80,25 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     }
     let position = fanout::Position::default();
     let feed_health = fanout::FeedHealth::default();
-    let gateway = match &ctx.config.apigw_ws_endpoint {
-        Some(endpoint) => {
-            tracing::info!(
-                endpoint,
-                "also delivering to API Gateway WebSocket connections"
-            );
-            Some(shared::apigw::Gateway::from_environment(endpoint).await)
-        }
-        None => None,
-    };
+    let mut apigw_job = None;
+    if let Some(endpoint) = &ctx.config.apigw_ws_endpoint {
+        tracing::info!(
+            endpoint,
+            "also delivering to API Gateway WebSocket connections (while holding that job)"
+        );
+        let gateway = shared::apigw::Gateway::from_environment(endpoint).await;
+        apigw_job = Some(tokio::spawn(apigw::run_job(
+            ctx.clone(),
+            gateway,
+            node_id.clone(),
+            draining.clone(),
+        )));
+    }
     tokio::spawn(fanout::run(
         io.clone(),
         ctx.clone(),
         node_id.clone(),
         position.clone(),
-        gateway,
         feed_health.clone(),
     ));
     tokio::spawn(heartbeat(ctx.clone(), node_id.clone()));
@@ -111,12 +115,18 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     tracing::info!(port, node = %node_id, "realtime node listening (socket.io namespace /chat)");
     let shutdown_io = io.clone();
     let window = ctx.config.drain;
+    let release_wait = shared::service::jobs::renew_every(&ctx) + std::time::Duration::from_secs(1);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             // Sockets leave a few at a time (their clients reconnect elsewhere), then whatever
             // is left; the disconnect handlers update presence.
             drain::run(&shutdown_io, &draining, window).await;
+            // The API Gateway fan-out gives its lease up at its next renewal (another node takes
+            // it over at once, from where this one stopped).
+            if let Some(job) = apigw_job {
+                let _ = tokio::time::timeout(release_wait, job).await;
+            }
             shutdown_io.close().await;
         })
         .await;

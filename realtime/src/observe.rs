@@ -33,6 +33,25 @@ struct Scrape {
     token: Option<Arc<str>>,
 }
 
+/// How often the node writes its open sockets as a CloudWatch EMF line.
+const EMF_EVERY: Duration = Duration::from_secs(60);
+
+/// With `METRICS_EMF` on (the template sets it on ECS), writes the open sockets once a minute as
+/// an EMF line on standard output (CloudWatch Logs makes it a metric; autoscaling tracks it).
+pub fn start_emf(ctx: &AppContext, io: SocketIo) {
+    let Some(service) = ctx.config.emf_function.clone() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(EMF_EVERY);
+        loop {
+            every.tick().await;
+            let open = io.of(NAMESPACE).map_or(0, |chat| chat.sockets().len());
+            println!("{}", shared::http::emf::realtime_line(&service, open));
+        }
+    });
+}
+
 /// Installs the recorder and serves `/metrics`, when `METRICS_PORT` is set (or defaulted). A port
 /// that cannot be bound is logged and the node runs on without metrics.
 pub async fn start(ctx: &AppContext, io: SocketIo) {

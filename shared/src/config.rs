@@ -78,8 +78,9 @@ pub struct Config {
     pub groups_per_user_max: u64,
     /// Open sockets per user, across nodes; over it a handshake is refused with the reason.
     pub sockets_per_user_max: u64,
-    /// Changes waiting for the API Gateway fan-out (beyond it, a change is not posted there).
-    pub apigw_queue_max: usize,
+    /// How long a job lease (the API Gateway fan-out) lasts without renewal: a dead holder's job
+    /// is taken over by another node within this time (`JOB_LEASE_SECONDS`).
+    pub job_lease: Duration,
     /// Typing, join/leave and call signals per user (each is a feed write and a fan-out).
     pub signal_rate_limit: RateLimit,
     /// This realtime node's name: its feed position and connections are stored under it, so a
@@ -100,6 +101,10 @@ pub struct Config {
     /// Where the realtime node serves `/metrics` (Prometheus text format); `None`: no metrics.
     /// `METRICS_PORT` (`off` turns it off); default 9464 in development, off elsewhere.
     pub metrics_port: Option<u16>,
+    /// The name CloudWatch EMF lines carry (`METRICS_EMF`, default on when running on Lambda;
+    /// `METRICS_EMF_NAME`, else `AWS_LAMBDA_FUNCTION_NAME`): a function's requests, the realtime
+    /// node's open sockets. `None`: no EMF lines.
+    pub emf_function: Option<String>,
     /// A bearer token `/metrics` requires (`METRICS_TOKEN`); unset: none.
     pub metrics_token: Option<String>,
     /// How long a draining realtime node spreads the closing of its sockets over (`DRAIN_SECONDS`).
@@ -261,6 +266,7 @@ impl Config {
             port,
             realtime_port,
             realtime_node_id: get("REALTIME_NODE_ID")
+                .or_else(|| ecs_task_id(&get).map(|task| format!("realtime-{task}")))
                 .unwrap_or_else(|| format!("realtime-{realtime_port}")),
             realtime_resume_delay: duration(&get, "REALTIME_RESUME_DELAY", "2s")?,
             apigw_ws_endpoint: get("APIGW_WS_ENDPOINT"),
@@ -268,6 +274,8 @@ impl Config {
             app_realtime_url: app_realtime_url(&get)?,
             metrics_port: metrics_port(&get, env)?,
             metrics_token: get("METRICS_TOKEN"),
+            emf_function: flag(&get, "METRICS_EMF", get("LAMBDA_TASK_ROOT").is_some())?
+                .then(|| get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "unknown".to_owned())),
             drain: Duration::from_secs(number(&get, "DRAIN_SECONDS", 20, 0..=3_600)?),
             bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
             log_format,
@@ -320,7 +328,7 @@ impl Config {
             group_members_max: number(&get, "GROUP_MEMBERS_MAX", 1_000, 2..=1_000)?,
             groups_per_user_max: number(&get, "GROUPS_PER_USER_MAX", 500, 1..=1_000_000)?,
             sockets_per_user_max: number(&get, "SOCKETS_PER_USER_MAX", 20, 1..=1_000_000)?,
-            apigw_queue_max: number(&get, "APIGW_QUEUE_MAX", 10_000, 1..=1_000_000)?,
+            job_lease: Duration::from_secs(number(&get, "JOB_LEASE_SECONDS", 15, 3..=600)?),
             signal_rate_limit: rate_limit(
                 &get,
                 ["SIGNAL_RATE_LIMIT_MAX", "SIGNAL_RATE_LIMIT_WINDOW"],
@@ -373,6 +381,14 @@ fn local_origins(port: u16) -> Vec<String> {
         origins.push(seed_frontend);
     }
     origins
+}
+
+/// The ECS task's id (the last segment of its metadata endpoint), unique per task: several tasks
+/// of one service never share a node name.
+fn ecs_task_id(get: &impl Fn(&str) -> Option<String>) -> Option<String> {
+    let uri = get("ECS_CONTAINER_METADATA_URI_V4")?;
+    let id = uri.trim_end_matches('/').rsplit('/').next()?;
+    is_plain_host(id).then(|| id.to_owned())
 }
 
 /// Lambda sets `LAMBDA_TASK_ROOT` for every runtime (`cargo lambda watch`, which emulates Lambda
@@ -699,5 +715,22 @@ mod tests {
                 .expect("flag")
                 .trust_forwarded_headers
         );
+    }
+
+    #[test]
+    fn a_node_on_ecs_is_named_after_its_task() {
+        assert_eq!(load(&[]).expect("dev").realtime_node_id, "realtime-3002");
+        // On ECS the development secrets are refused: give real ones.
+        let named = load(&[
+            (
+                "ECS_CONTAINER_METADATA_URI_V4",
+                "http://169.254.170.2/v4/a1b2c3d4e5-1234567890",
+            ),
+            ("JWT_SECRET", GOOD),
+            ("JWT_REFRESH_SECRET", GOOD_REFRESH),
+        ])
+        .expect("ecs config")
+        .realtime_node_id;
+        assert_eq!(named, "realtime-a1b2c3d4e5-1234567890");
     }
 }

@@ -19,9 +19,9 @@ pub const STORE_OPERATION: &str = "chat_store_operation_duration_seconds";
 pub const SQLITE_WRITE_BATCH: &str = "chat_sqlite_write_batch_operations";
 pub const SQLITE_COMMIT: &str = "chat_sqlite_commit_duration_seconds";
 pub const RATE_LIMITED: &str = "chat_rate_limited_total";
-pub const APIGW_QUEUE: &str = "chat_apigw_queue_depth";
+pub const APIGW_LAG: &str = "chat_apigw_lag_seconds";
 pub const APIGW_POSTS: &str = "chat_apigw_posts_total";
-pub const APIGW_DROPPED: &str = "chat_apigw_dropped_total";
+pub const JOB_HOLDER: &str = "chat_job_holder";
 pub const DRAINING: &str = "chat_draining";
 pub const PROCESS_RESIDENT_MEMORY: &str = "process_resident_memory_bytes";
 pub const PROCESS_CPU: &str = "process_cpu_seconds_total";
@@ -42,9 +42,9 @@ pub const EXPORTED: &[&str] = &[
     SQLITE_WRITE_BATCH,
     SQLITE_COMMIT,
     RATE_LIMITED,
-    APIGW_QUEUE,
+    APIGW_LAG,
     APIGW_POSTS,
-    APIGW_DROPPED,
+    JOB_HOLDER,
     DRAINING,
     PROCESS_RESIDENT_MEMORY,
     PROCESS_CPU,

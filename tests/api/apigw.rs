@@ -543,3 +543,97 @@ async fn edits_deletions_and_reactions_reach_api_gateway_clients() {
     })
     .await;
 }
+
+/// The message ids `connection` received as `messageReceived`, in order.
+fn received_ids(received: &Received, connection: &str) -> Vec<String> {
+    received
+        .frames
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(id, frame)| id == connection && frame["event"] == "messageReceived")
+        .filter_map(|(_, frame)| frame["data"]["messageId"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn wait_for_ids(received: &Received, connection: &str, ids: &[String], within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let got: HashSet<String> = received_ids(received, connection).into_iter().collect();
+        if ids.iter().all(|id| got.contains(id)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{connection} is missing {:?}",
+            ids.iter()
+                .filter(|id| !got.contains(*id))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Any number of nodes may have the fan-out enabled: exactly one runs it (a lease), so each change
+/// reaches an API Gateway connection once; when the holder dies (SIGKILL) another takes the job
+/// over within the lease time and resumes from the job's saved position: nothing is lost.
+#[tokio::test]
+async fn one_of_two_nodes_runs_the_fanout_and_a_killed_holder_hands_it_over() {
+    let app = chat_tests::spawn_app_with(
+        &chat_tests::Backend::Sqlite,
+        &[
+            ("JOB_LEASE_SECONDS", "3"),
+            ("MESSAGE_RATE_LIMIT_MAX", "100000"),
+        ],
+    )
+    .await;
+    let (url, received) = fake_gateway().await;
+    let (mut first, gateway) = node_posting_to(&app, &url, "lease-a").await;
+    let (mut second, _) = node_posting_to(&app, &url, "lease-b").await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    assert_eq!(
+        connect(&app, &gateway, "bob-ws", &bob.access_token).await,
+        200
+    );
+    let mut before = Vec::new();
+    for i in 0..5 {
+        let sent = app.send_private(&alice, &bob, &format!("once {i}")).await;
+        before.push(sent["messageId"].as_str().unwrap().to_owned());
+    }
+    wait_for_ids(&received, "bob-ws", &before, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let got = received_ids(&received, "bob-ws");
+    assert_eq!(got.len(), before.len(), "each change posted once: {got:?}");
+
+    let holding = |node: &RealtimeNode| node.log_tail().contains("holding the API Gateway fan-out");
+    let (holder, other) = match (holding(&first), holding(&second)) {
+        (true, false) => (&mut first, &second),
+        (false, true) => (&mut second, &first),
+        both => panic!("exactly one node holds the job: {both:?}"),
+    };
+    holder.kill();
+    let killed = Instant::now();
+    let mut after = Vec::new();
+    let sent = app.send_private(&alice, &bob, "right after the kill").await;
+    after.push(sent["messageId"].as_str().unwrap().to_owned());
+    // The lease is 3 s: the other node takes over on its next claim after it expires and catches up
+    // from the position the dead holder saved (up to a second's worth may be posted twice: a
+    // takeover never loses a change).
+    wait_for_ids(&received, "bob-ws", &after, Duration::from_secs(10)).await;
+    let handover = killed.elapsed();
+    assert!(
+        handover < Duration::from_secs(5),
+        "handed over in {handover:?}"
+    );
+    assert!(
+        other.log_tail().contains("holding the API Gateway fan-out"),
+        "{}",
+        other.log_tail()
+    );
+    for i in 0..10 {
+        let sent = app.send_private(&alice, &bob, &format!("after {i}")).await;
+        after.push(sent["messageId"].as_str().unwrap().to_owned());
+    }
+    wait_for_ids(&received, "bob-ws", &after, Duration::from_secs(5)).await;
+}

@@ -181,6 +181,49 @@ fn the_dashboards_plot_only_exported_metrics() {
     }
 }
 
+/// The CloudWatch dashboards in the template plot only what the EMF lines carry in our namespaces.
+#[test]
+fn the_cloudwatch_dashboards_plot_only_emitted_metrics() {
+    let template = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
+    let mut plotted = Vec::new();
+    for (namespace, metrics) in shared::http::emf::EXPORTED {
+        // `["ChatRealtime", "OpenSockets", …]` and `SEARCH('{ChatApi,…} MetricName=\"Requests\"'…)`.
+        for marker in [format!("[\"{namespace}\", \""), format!("{{{namespace},")] {
+            for (at, _) in template.match_indices(&marker) {
+                let rest = &template[at + marker.len()..];
+                let name = if marker.starts_with('[') {
+                    rest.split('"').next()
+                } else {
+                    rest.split("MetricName=\\\"")
+                        .nth(1)
+                        .and_then(|m| m.split('\\').next())
+                };
+                let name = name.expect("a metric name").to_owned();
+                assert!(
+                    metrics.contains(&name.as_str()),
+                    "the template plots {namespace}/{name}, which no EMF line carries"
+                );
+                plotted.push(format!("{namespace}/{name}"));
+            }
+        }
+    }
+    for expected in [
+        "ChatApi/Requests",
+        "ChatApi/Latency",
+        "ChatApi/ColdStart",
+        "ChatRealtime/OpenSockets",
+    ] {
+        assert!(
+            plotted.iter().any(|p| p == expected),
+            "{expected} is not plotted: {plotted:?}"
+        );
+    }
+    assert!(
+        template.contains("MetricName: OpenSockets"),
+        "the socket autoscaling metric"
+    );
+}
+
 /// The metric names in a PromQL expression: identifiers that are neither functions, keywords nor
 /// label names.
 fn metric_names(expr: &str) -> Vec<String> {

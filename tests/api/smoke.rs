@@ -58,6 +58,8 @@ async fn the_readme_stack_serves_the_auth_flow() {
             "DATABASE_PATH".into(),
             dir.path().join("chat.db").display().to_string(),
         ),
+        // The functions write their CloudWatch EMF lines here as on Lambda (read at the end).
+        ("METRICS_EMF".into(), "true".into()),
     ]);
     let mut stack = Stack::start("./scripts/dev.sh", &[], &vars, dir.path().join("stack.log"));
 
@@ -169,6 +171,35 @@ async fn the_readme_stack_serves_the_auth_flow() {
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     let body: Value = unknown.json().await.unwrap();
     assert_eq!(body["path"], "/api/v1/unknown");
+
+    // Every function wrote an EMF line per request: requests, latency and cold starts by
+    // function, route and status class.
+    let log = std::fs::read_to_string(&stack.log).unwrap();
+    let emf: Vec<Value> = log
+        .lines()
+        .filter_map(|line| line.find("{\"_aws\"").map(|at| &line[at..]))
+        .filter_map(|json| serde_json::from_str(json).ok())
+        .collect();
+    let register = emf
+        .iter()
+        .find(|line| line["Route"] == "POST /api/v1/auth/register")
+        .unwrap_or_else(|| panic!("no EMF line for register in:\n{}", stack.log_tail()));
+    assert_eq!(register["Function"], "auth");
+    assert_eq!(register["StatusClass"], "2xx");
+    assert_eq!(register["Requests"], 1);
+    assert!(register["Latency"].as_f64().unwrap() > 0.0);
+    let metrics = &register["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(metrics["Namespace"], "ChatApi");
+    assert!(register["_aws"]["Timestamp"].as_u64().unwrap() > 1_700_000_000_000);
+    let cold: Vec<&Value> = emf.iter().filter(|line| line["ColdStart"] == 1).collect();
+    assert!(
+        cold.iter().any(|line| line["Function"] == "auth")
+            && cold.iter().any(|line| line["Function"] == "users"),
+        "one cold start per function process: {cold:?}"
+    );
+    assert!(emf
+        .iter()
+        .any(|line| line["Route"] == "POST /api/v1/auth/refresh" && line["StatusClass"] == "4xx"));
 }
 
 /// The seed README's curl examples, with real ids and tokens, through every chat function.

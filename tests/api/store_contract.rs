@@ -237,3 +237,68 @@ async fn concurrent_writers_from_two_processes_lose_nothing() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_job_lease_has_one_holder_until_it_expires_and_fences_the_old_one() {
+    each_store(async |store: Store, database: &TestDatabase| {
+        let other_process = open_store(database).await;
+        let t0 = now();
+        let until = t0 + Duration::seconds(15);
+        let first = store
+            .claim_lease("job", "node-a", t0, until)
+            .await
+            .unwrap()
+            .expect("a free lease is taken");
+        assert_eq!(first.position, None);
+        assert_eq!(
+            other_process
+                .claim_lease("job", "node-b", t0, until)
+                .await
+                .unwrap(),
+            None,
+            "held by another until it expires"
+        );
+        // The holder renews (saving its position) and claims again: same token.
+        assert!(store
+            .renew_lease("job", "node-a", first.token, until, Some("pos-1"))
+            .await
+            .unwrap());
+        let again = store
+            .claim_lease("job", "node-a", t0, until)
+            .await
+            .unwrap()
+            .expect("still ours");
+        assert_eq!(again.token, first.token);
+        // Expired: another takes it over with a new token and the saved position.
+        let later = until + Duration::seconds(1);
+        let taken = other_process
+            .claim_lease("job", "node-b", later, later + Duration::seconds(15))
+            .await
+            .unwrap()
+            .expect("an expired lease is taken over");
+        assert!(taken.token > first.token);
+        assert_eq!(taken.position.as_deref(), Some("pos-1"));
+        // The old holder is fenced off: it can neither renew nor move the position.
+        assert!(!store
+            .renew_lease("job", "node-a", first.token, later, Some("stale"))
+            .await
+            .unwrap());
+        assert!(other_process
+            .renew_lease("job", "node-b", taken.token, later, None)
+            .await
+            .unwrap());
+        let held = other_process
+            .claim_lease("job", "node-b", later, later + Duration::seconds(15))
+            .await
+            .unwrap()
+            .expect("ours");
+        assert_eq!(held.position.as_deref(), Some("pos-1"));
+        // Another job is independent.
+        assert!(store
+            .claim_lease("other-job", "node-a", later, later + Duration::seconds(1))
+            .await
+            .unwrap()
+            .is_some());
+    })
+    .await;
+}

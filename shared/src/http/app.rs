@@ -15,6 +15,7 @@ use tower_http::{
 };
 
 use super::{
+    emf::{emit_metrics, FunctionName},
     error_shape::error_shape,
     origin_verify::{require_origin_secret, OriginSecret},
     request_log::request_log,
@@ -29,6 +30,7 @@ pub fn finish(routes: Router<AppContext>, ctx: AppContext) -> Router {
     let cors = cors_layer(&ctx.config);
     let request_id = HeaderName::from_static(super::error_shape::REQUEST_ID_HEADER);
     let origin_secret = ctx.config.origin_verify_secret.clone();
+    let emf_function = ctx.config.emf_function.clone();
     let mut router = routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -37,6 +39,12 @@ pub fn finish(routes: Router<AppContext>, ctx: AppContext) -> Router {
         router = router.layer(from_fn_with_state(
             OriginSecret(secret.into()),
             require_origin_secret,
+        ));
+    }
+    if let Some(function) = emf_function {
+        router = router.layer(from_fn_with_state(
+            FunctionName(function.into()),
+            emit_metrics,
         ));
     }
     router

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod client;
 pub mod docs;
+pub mod emf;
 pub mod error_shape;
 pub mod handshake_origin;
 pub mod health;

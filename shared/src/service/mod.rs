@@ -5,6 +5,7 @@ pub mod access;
 pub mod auth;
 pub mod groups;
 pub mod health;
+pub mod jobs;
 pub mod message_changes;
 pub mod messages;
 pub mod presence;

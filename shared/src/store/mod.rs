@@ -12,6 +12,7 @@ use crate::config::{Config, Storage as StorageConfig};
 mod errors;
 mod feed;
 mod groups;
+mod leases;
 mod messages;
 mod rate_limits;
 mod realtime;
@@ -24,6 +25,7 @@ pub mod sqlite;
 pub use errors::{StoreError, StoreResult};
 pub use feed::{Change, ChangeFeed, ChangeStream, FeedEvent, PresenceChange, Signal};
 pub use groups::{GroupStore, MemberRemoval};
+pub use leases::{Claimed, LeaseStore};
 pub use messages::{
     MessageSearch, MessageStore, ReactOutcome, ReactionChange, RoomSummary, SendOutcome,
     SendRequest,
@@ -43,6 +45,7 @@ pub trait Storage:
     + GroupStore
     + ChangeFeed
     + RealtimeStore
+    + LeaseStore
     + Send
     + Sync
 {

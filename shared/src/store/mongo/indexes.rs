@@ -21,6 +21,7 @@ pub(crate) const CONNECTIONS: &str = "connections";
 pub(crate) const SIGNALS: &str = "signals";
 pub(crate) const FEED_POSITIONS: &str = "feedPositions";
 pub(crate) const WS_CONNECTIONS: &str = "wsConnections";
+pub(crate) const JOB_LEASES: &str = "jobLeases";
 pub(crate) const BLOCKS: &str = "blocks";
 pub(crate) const CLIENT_MESSAGE_ID_UNIQUE: &str = "messages_sender_clientMessageId_unique";
 pub(crate) const GROUP_NAME_UNIQUE: &str = "groups_groupNameLower_unique";

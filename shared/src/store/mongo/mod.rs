@@ -15,6 +15,7 @@ mod backfill;
 mod feed;
 mod groups;
 mod indexes;
+mod leases;
 mod messages;
 mod rate_limits;
 mod realtime;

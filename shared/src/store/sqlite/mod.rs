@@ -14,6 +14,7 @@ mod diagnostics;
 mod engine;
 mod feed;
 mod groups;
+mod leases;
 mod messages;
 mod rate_limits;
 mod realtime;

@@ -203,3 +203,13 @@ CREATE TABLE IF NOT EXISTS ws_connections (
 );
 CREATE INDEX IF NOT EXISTS ws_connections_user ON ws_connections (user_id, expires_at);
 CREATE INDEX IF NOT EXISTS ws_connections_expires ON ws_connections (expires_at);
+
+-- jobs that one process runs at a time (the API Gateway fan-out): holder, expiry, fencing token and
+-- the job's own feed position
+CREATE TABLE IF NOT EXISTS job_leases (
+    job        TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    token      INTEGER NOT NULL,
+    expires_at TEXT NOT NULL,
+    position   TEXT
+);
