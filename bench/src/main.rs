@@ -6,6 +6,7 @@
 //! cargo run --profile benchmark -p bench -- side-by-side [private messages] [group messages]
 //! cargo run --profile benchmark -p bench -- rest [users] [messages]
 //! cargo run --profile benchmark -p bench -- cold-start
+//! cargo run --profile benchmark -p bench -- operations [private messages]
 //! ```
 //! The realtime node under test is the `benchmark`-profile build of `realtime` (built first).
 
@@ -16,6 +17,7 @@
 mod capacity;
 mod cold_start;
 mod delivery;
+mod operations;
 mod raw_socket;
 mod rest;
 mod setup;
@@ -75,6 +77,10 @@ async fn main() {
                 .unwrap_or_else(|| vec![1_000, 5_000, 10_000]);
             capacity::run(&counts).await;
         }
+        Some("operations") => {
+            build_realtime();
+            operations::run(arg(&args, 1, 20_000)).await;
+        }
         Some("delivery") => {
             build_realtime();
             delivery::run(arg(&args, 1, 5_000)).await;
@@ -86,7 +92,7 @@ async fn main() {
         Some("rest") => rest::run(arg(&args, 1, 10_000), arg(&args, 2, 1_000_000)).await,
         Some("cold-start") => cold_start::run().await,
         _ => {
-            eprintln!("usage: bench capacity [1000,5000,10000] | delivery [messages] | side-by-side [private messages] [group messages] | rest [users] [messages] | cold-start");
+            eprintln!("usage: bench capacity [1000,5000,10000] | delivery [messages] | side-by-side [private messages] [group messages] | rest [users] [messages] | cold-start | operations [private messages]");
             std::process::exit(2);
         }
     }

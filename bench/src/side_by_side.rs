@@ -23,7 +23,7 @@ use crate::{
     setup::{self, BenchUser},
 };
 
-const PAIRS: usize = 20;
+pub const PAIRS: usize = 20;
 const IN_FLIGHT_PER_SENDER: usize = 8;
 const MEMBERS: usize = 100;
 const GROUP_SENDERS: usize = 5;
@@ -129,7 +129,7 @@ fn stand_in_tokens(users: &[BenchUser], group: &str) -> Vec<BenchUser> {
         .collect()
 }
 
-fn private_workload<'a>(
+pub fn private_workload<'a>(
     label: &str,
     senders: &'a [BenchUser],
     receivers: &'a [BenchUser],
