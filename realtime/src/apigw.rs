@@ -6,7 +6,6 @@
 //! holder dies), reading the feed itself from the job's own saved position, so a slow API Gateway
 //! never delays socket.io delivery.
 
-use chrono::{DateTime, Utc};
 use futures_util::{future::join_all, StreamExt};
 use shared::{
     apigw::{Delivery, Gateway},
@@ -97,7 +96,7 @@ async fn hold(
                 Some(Ok(event)) => {
                     if let Some(change) = &event.change {
                         deliver(ctx, gateway, change).await;
-                        observe_lag(event.committed_at);
+                        shared::metrics::lag_since(APIGW_LAG, event.committed_at);
                     }
                     latest = Some(event.position);
                 }
@@ -111,16 +110,6 @@ async fn hold(
         }
     }
     metrics::gauge!(JOB_HOLDER, "job" => APIGW_FANOUT).set(0.0);
-}
-
-fn observe_lag(committed_at: Option<DateTime<Utc>>) {
-    if let Some(at) = committed_at {
-        let lag = (shared::time::now() - at)
-            .num_microseconds()
-            .unwrap_or(0)
-            .max(0);
-        metrics::histogram!(APIGW_LAG).record(lag as f64 / 1e6);
-    }
 }
 
 /// Posts one change to every API Gateway connection that should see it.

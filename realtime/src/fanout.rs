@@ -256,13 +256,7 @@ async fn save_periodically(ctx: AppContext, node_id: String, position: Position)
 /// The feed metrics of one change: its kind, and how long after its commit it is fanned out.
 fn observe_change(change: &Change, committed_at: Option<DateTime<Utc>>) {
     metrics::counter!(shared::metrics::FEED_CHANGES, "kind" => change.kind()).increment(1);
-    if let Some(at) = committed_at {
-        let lag = (shared::time::now() - at)
-            .num_microseconds()
-            .unwrap_or(0)
-            .max(0);
-        metrics::histogram!(shared::metrics::FEED_LAG).record(lag as f64 / 1e6);
-    }
+    shared::metrics::lag_since(shared::metrics::FEED_LAG, committed_at);
 }
 
 /// A server event's name as a label: one of `event::ALL`, or `other` (a signal's event is ours,

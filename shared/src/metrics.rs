@@ -64,6 +64,18 @@ pub fn store_operation(adapter: &'static str, operation: &'static str, elapsed: 
         .record(elapsed.as_secs_f64());
 }
 
+/// How long ago a change was committed, on the lag histogram `name` (a clock behind the
+/// database's counts as no lag).
+pub fn lag_since(name: &'static str, committed_at: Option<chrono::DateTime<chrono::Utc>>) {
+    if let Some(at) = committed_at {
+        let micros = (crate::time::now() - at)
+            .num_microseconds()
+            .unwrap_or(0)
+            .max(0);
+        metrics::histogram!(name).record(micros as f64 / 1e6);
+    }
+}
+
 /// A request refused by the limit named `limit` (`message`, `signal`, `login`, …).
 pub fn rate_limited(limit: &'static str) {
     metrics::counter!(RATE_LIMITED, "limit" => limit).increment(1);
