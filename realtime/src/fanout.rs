@@ -288,9 +288,13 @@ pub async fn apply(io: &SocketIo, ctx: &AppContext, change: &Change) {
         if rooms.is_empty() {
             continue;
         }
-        let mut target = chat
-            .clone()
-            .to(rooms.iter().map(Room::to_string).collect::<Vec<_>>());
+        // Most events go to one room: name it without a list (this runs for every event).
+        let mut target = match rooms.as_slice() {
+            [room] => chat.clone().to(room.to_string()),
+            _ => chat
+                .clone()
+                .to(rooms.iter().map(Room::to_string).collect::<Vec<_>>()),
+        };
         if let Some(except) = except {
             target = target.except(except.to_string());
         }
