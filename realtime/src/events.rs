@@ -41,9 +41,12 @@ async fn on_event(
             turn.wait().await;
             actions::dispatch(&ctx, user, &action, payload).await
         }
-        None => Err(AppError::TooManyRequests {
-            retry_after_secs: 1,
-        }),
+        None => {
+            shared::metrics::rate_limited("socket_queue");
+            Err(AppError::TooManyRequests {
+                retry_after_secs: 1,
+            })
+        }
     };
     drop(turn);
     record(&action, &outcome);
