@@ -12,6 +12,7 @@ mod fanout;
 mod lean_request;
 mod memory;
 mod observe;
+mod sweep;
 mod turns;
 
 use std::net::SocketAddr;
@@ -104,10 +105,21 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     tokio::spawn(heartbeat(ctx.clone(), node_id.clone()));
     tokio::spawn(connect::close_expired(io.clone()));
     tokio::spawn(memory::trim_after_departures());
+    tokio::spawn(sweep::run(ctx.clone()));
 
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/health", get(health_check))
-        .with_state((ctx.clone(), feed_health, draining.clone()))
+        .with_state((ctx.clone(), feed_health, draining.clone()));
+    // The local object storage's signed URLs (attachments without S3).
+    match shared::objects::local_router(&ctx.config.attachments) {
+        Ok(Some(files)) => app = app.merge(files),
+        Ok(None) => {}
+        Err(err) => {
+            eprintln!("realtime: refusing to start: {err}");
+            std::process::exit(1);
+        }
+    }
+    let app = app
         .layer(layer)
         .layer(shared::http::cors_layer(&ctx.config))
         .layer(axum::middleware::map_request(lean_request::detach_head));

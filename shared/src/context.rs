@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::{
     auth::TokenKeys,
     config::{Config, ConfigError},
+    objects::{self, ObjectError, Objects},
     store::{self, Store, StoreError},
 };
 
@@ -13,6 +14,8 @@ pub struct AppContext {
     pub config: Arc<Config>,
     /// The storage port: only `shared`'s services use it (handlers and transports call those).
     pub(crate) store: Store,
+    /// Object storage (attachments' bytes): only `shared`'s services use it.
+    pub(crate) objects: Objects,
     pub tokens: Arc<TokenKeys>,
 }
 
@@ -23,16 +26,22 @@ pub enum StartupError {
     #[error("storage error: {0}")]
     Store(#[from] StoreError),
     #[error("{0}")]
+    Objects(#[from] ObjectError),
+    #[error("{0}")]
     Secret(#[from] crate::secrets::SecretError),
 }
 
 impl AppContext {
     /// Opens the configured store and prepares the token keys.
     pub async fn from_config(config: Config) -> Result<Self, StartupError> {
-        // The one place a process opens its store (clippy.toml fences `connect` elsewhere).
+        // The one place a process opens its store and object storage (clippy.toml fences both
+        // `connect`s elsewhere).
         #[allow(clippy::disallowed_methods)]
         let store = store::connect(&config).await?;
+        #[allow(clippy::disallowed_methods)]
+        let objects = objects::connect(&config.attachments).await?;
         Ok(Self {
+            objects,
             tokens: Arc::new(TokenKeys::from_config(&config)),
             config: Arc::new(config),
             store,
@@ -43,6 +52,11 @@ impl AppContext {
     /// `clippy.toml` refuses it everywhere else: a handler or transport calls a service.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Object storage, for tests that look at what was stored.
+    pub fn objects(&self) -> &Objects {
+        &self.objects
     }
 
     /// What a binary does first: read the environment (and the secrets its `*_ARN` variables name,

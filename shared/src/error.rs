@@ -161,6 +161,14 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<crate::objects::ObjectError> for AppError {
+    fn from(err: crate::objects::ObjectError) -> Self {
+        match err {
+            crate::objects::ObjectError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
 /// Verification failures are mapped where tokens are checked (they are the caller's 401s); a
 /// `TokenError` that reaches here came from signing, which is our fault.
 impl From<TokenError> for AppError {

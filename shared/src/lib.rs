@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod model;
+pub mod objects;
 pub mod secrets;
 pub mod service;
 pub mod store;

@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod apigw;
+mod attachments;
 mod auth;
 mod blocking;
 mod builds;

@@ -1,5 +1,6 @@
 //! The web client at /app, in a real browser: two people in two headless Chromium contexts chat
-//! through the page against a real realtime node (`tests/browser/web-client.mjs` drives them).
+//! through the page against a real realtime node (`tests/browser/web-client.mjs` drives them),
+//! photos and files included (uploaded to the node's local object storage).
 
 use chat_tests::{
     node,
@@ -97,11 +98,15 @@ async fn the_vendored_socket_io_client_is_the_pinned_npm_release() {
 async fn two_people_chat_through_the_web_client_in_a_real_browser() {
     let realtime_port = free_port();
     let port = realtime_port.to_string();
+    // Files go where the stack puts them: to the realtime node's /files, at `localhost` (another
+    // origin than the page at 127.0.0.1: CORS and the page's policy must let the upload through).
+    let files = format!("http://localhost:{realtime_port}/files");
     // Short access tokens, so the page's refresh (and the node's tokenExpired) happen in the test.
     let app = spawn_app_with(
         &Backend::Sqlite,
         &[
             ("REALTIME_PORT", port.as_str()),
+            ("ATTACHMENTS_PUBLIC_URL", files.as_str()),
             ("JWT_EXPIRATION", "20s"),
             ("MESSAGE_RATE_LIMIT_MAX", "1000"),
         ],

@@ -9,6 +9,7 @@
 // Exits non-zero with the failing step on any failure.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { crc32, deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 
 const [appUrl, shots, mode = 'chat'] = process.argv.slice(2);
@@ -90,6 +91,23 @@ async function waitText(locator, pattern) {
   await locator.filter({ hasText: pattern }).first().waitFor();
 }
 
+/** A real PNG of `size`×`size` pixels in one colour (so the browser must decode it). */
+function png(size, [r, g, b]) {
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4); length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(body) >>> 0);
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0); header.writeUInt32BE(size, 4);
+  header[8] = 8; header[9] = 2; // 8-bit RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array(size).fill([r, g, b]).flat())]);
+  const pixels = deflateSync(Buffer.concat(Array(size).fill(row)));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
+}
+
 /** The whole conversation between two people. */
 async function chat() {
   step('two people register in two browser contexts');
@@ -149,6 +167,21 @@ async function chat() {
   await oops.locator('.action-delete').click();
   await bob.page.locator('#messages .message.deleted').waitFor();
   if (await message(bob, 'oops, wrong chat').count() !== 0) throw new Error('the deleted text is still shown');
+
+  step('alice sends a photo: it uploads through the local stack and bob sees it inline');
+  await alice.page.setInputFiles('#file-input', { name: 'sunset.png', mimeType: 'image/png', buffer: png(48, [230, 120, 40]) });
+  const photo = bob.page.locator('#messages .message img.attachment-image[alt="sunset.png"]');
+  await photo.waitFor();
+  await bob.page.waitForFunction(() => {
+    const img = document.querySelector('#messages img.attachment-image[alt="sunset.png"]');
+    return img && img.complete && img.naturalWidth === 48;
+  }, null, { timeout: TIMEOUT });
+  await alice.page.locator('#messages img.attachment-image[alt="sunset.png"]').waitFor();
+  await waitText(bob.page.locator('#rooms li'), '📎 photo');
+
+  step('alice sends a document: bob gets a download link');
+  await alice.page.setInputFiles('#file-input', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('meeting at 10') });
+  await waitText(bob.page.locator('#messages .attachment-link'), 'notes.txt');
 
   step('bob searches his messages');
   await bob.page.fill('#message-search', 'nice');

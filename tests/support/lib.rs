@@ -21,6 +21,7 @@ pub mod node;
 pub mod process;
 pub mod python;
 pub mod realtime;
+pub mod s3;
 pub mod socket;
 
 pub const ACCESS_SECRET: &str = "test-access-secret-0123456789abcdef0123456789";
@@ -73,11 +74,15 @@ impl TestDatabase {
                 vars.insert("MONGO_DB".into(), name);
             }
         }
+        // The local object storage of this test (unused when a test points it at S3).
+        let files = dir.path().join("attachments");
+        vars.insert("ATTACHMENTS_DIR".into(), files.display().to_string());
         Self { vars, _dir: dir }
     }
 }
 
-fn uuid_like() -> String {
+/// A name no other test of this run uses (lower-case hex).
+pub fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -152,8 +157,18 @@ pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> Te
         shared::telemetry::init(shared::config::LogFormat::Pretty);
     }
     let database = TestDatabase::new(backend);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
     let mut vars = base_vars();
     vars.extend(database.vars.clone());
+    // This app serves the local object storage's signed URLs too (the realtime node does in the
+    // stack), so an upload works without a node.
+    vars.insert(
+        "ATTACHMENTS_PUBLIC_URL".into(),
+        format!("http://127.0.0.1:{port}/files"),
+    );
     for (name, value) in overrides {
         vars.insert((*name).to_owned(), (*value).to_owned());
     }
@@ -164,11 +179,12 @@ pub async fn spawn_app_with(backend: &Backend, overrides: &[(&str, &str)]) -> Te
         .fold(axum::Router::new(), |all, (_, api)| {
             all.merge(api.into_router())
         });
-    let router = shared::http::finish(routes, ctx.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
+    let mut router = shared::http::finish(routes, ctx.clone());
+    if let Some(files) =
+        shared::objects::local_router(&ctx.config.attachments).expect("local object storage")
+    {
+        router = router.merge(files);
+    }
     tokio::spawn(async move {
         axum::serve(
             listener,

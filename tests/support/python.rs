@@ -1,6 +1,6 @@
 //! The suite's Python environment: the MongoDB stand-in (`mongo_standin.py`), the third-party
 //! clients users have (python-socketio) and the Prometheus text parser that reads `/metrics`
-//! (`prometheus-client`) run in one virtual environment under `target/test-python/`, created on
+//! (`prometheus-client`) and the S3-compatible server (`moto`, `s3.rs`) run in one virtual environment under `target/test-python/`, created on
 //! first use from PyPI with the packages pinned here.
 //!
 //! It needs Python >= 3.13 (mongoeco 4.11), looked for in `MONGO_STANDIN_PYTHON`, then
@@ -23,6 +23,7 @@ const REQUIREMENTS: &[&str] = &[
     "websocket-client==1.9.2",
     "requests==2.34.2",
     "prometheus-client==0.26.0",
+    "moto[server]==5.2.5",
 ];
 /// A Python check that every pinned package is installed at its version (a venv made by an older
 /// suite lacks some).

@@ -1,19 +1,22 @@
-//! The `messages` function: create, fetch history, status, undelivered; edit, delete, reactions.
+//! The `messages` function: create, fetch history, status, undelivered; edit, delete, reactions;
+//! attachments (declare an upload, download).
 
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
     Json,
 };
 use shared::{
     auth::CurrentUser,
+    dto::attachments::{CreateAttachmentRequest, DownloadLink, DownloadQuery, UploadTicket},
     dto::chat::{
         CreateMessageRequest, EditMessageRequest, FetchMessagesRequest, MessageDeleted,
         MessagePage, MessageReactions, MessageSearchPage, SearchMessagesQuery, UpdateStatusRequest,
     },
     http::{Api, ValidJson, ValidQuery},
     model::{parse_id, Message},
-    service::{message_changes, messages},
+    service::{attachments, message_changes, messages},
     AppContext, AppError,
 };
 
@@ -36,6 +39,11 @@ pub fn api() -> Api {
         .delete(
             "/api/v1/chat/message/{message_id}/reactions/{emoji}",
             remove_reaction,
+        )
+        .post("/api/v1/chat/attachments", create_attachment)
+        .get(
+            "/api/v1/chat/attachments/{attachment_id}",
+            download_attachment,
         )
 }
 
@@ -212,6 +220,54 @@ async fn remove_reaction(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/attachments",
+    tag = "attachments",
+    request_body = CreateAttachmentRequest,
+    responses((status = 201, description = "Send the bytes with `upload`, then the message with `attachmentId`", body = UploadTicket), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+/// Declares a file for a conversation (a participant: `receiver` or a group of yours) and
+/// answers where to upload its bytes.
+async fn create_attachment(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    ValidJson(input): ValidJson<CreateAttachmentRequest>,
+) -> Result<(StatusCode, Json<UploadTicket>), AppError> {
+    let ticket = attachments::create_upload(&ctx, caller, input).await?;
+    Ok((StatusCode::CREATED, Json(ticket)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/attachments/{attachment_id}",
+    tag = "attachments",
+    params(("attachment_id" = String, Path, description = "The attachmentId a message carries"), DownloadQuery),
+    responses((status = 302, description = "To a short-lived signed URL of the bytes"), (status = 200, description = "With `redirect=false`: that URL", body = DownloadLink), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+/// The file, for participants of its conversation (404 for anybody else).
+async fn download_attachment(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(attachment_id): Path<String>,
+    ValidQuery(query): ValidQuery<DownloadQuery>,
+) -> Result<Response, AppError> {
+    let link = attachments::download(&ctx, caller, &attachment_id).await?;
+    if query.redirect == Some(false) {
+        return Ok(Json(link).into_response());
+    }
+    Ok((
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, link.url),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
@@ -223,6 +279,8 @@ async fn remove_reaction(
     edit,
     delete,
     add_reaction,
-    remove_reaction
+    remove_reaction,
+    create_attachment,
+    download_attachment
 ))]
 pub struct Docs;

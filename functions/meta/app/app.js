@@ -211,7 +211,97 @@
     if (!message) return 'No messages yet';
     if (message.deleted) return 'Message deleted';
     const who = message.sender === myId() ? 'You: ' : senderPrefix(message);
+    const file = storedFile(message);
+    if (file && !message.message) return `${who}📎 ${isImage(file) ? 'photo' : file.fileName}`;
     return who + message.message;
+  }
+
+  // ---- attachments ------------------------------------------------------------------------
+  // A stored file (`{attachmentId, …}`); the seed's plain URL string is shown as a link instead.
+  function storedFile(message) {
+    return message.attachment && typeof message.attachment === 'object' ? message.attachment : null;
+  }
+  const INLINE_IMAGES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+  function isImage(file) { return INLINE_IMAGES.includes(file.contentType); }
+  function bytes(size) {
+    if (size < 1024) return `${size} B`;
+    if (size < 1024 * 1024) return `${(size / 1024).toFixed(0)} KiB`;
+    return `${(size / 1024 / 1024).toFixed(1)} MiB`;
+  }
+  // The short-lived signed URL of a file (asked for when it is shown or clicked).
+  async function fileUrl(file) {
+    const link = await api('GET', `/chat/attachments/${file.attachmentId}?redirect=false`);
+    return link.url;
+  }
+  function renderAttachment(message) {
+    const file = storedFile(message);
+    if (!file) {
+      if (typeof message.attachment !== 'string') return null;
+      const link = el('a', 'attachment-link', `📎 ${message.attachment}`);
+      link.href = message.attachment;
+      link.rel = 'noopener noreferrer';
+      link.target = '_blank';
+      return link;
+    }
+    if (isImage(file)) {
+      const img = el('img', 'attachment-image');
+      img.alt = file.fileName;
+      img.loading = 'lazy';
+      if (file.width && file.height) { img.width = Math.min(file.width, 240); img.height = Math.round(img.width * file.height / file.width); }
+      fileUrl(file).then((url) => { img.src = url; }).catch((err) => showError('chat-error', err));
+      return img;
+    }
+    const link = el('a', 'attachment-link', `📎 ${file.fileName} (${bytes(file.size)})`);
+    link.href = '#';
+    link.addEventListener('click', async (event) => {
+      event.preventDefault();
+      try { window.location.assign(await fileUrl(file)); } catch (err) { showError('chat-error', err); }
+    });
+    return link;
+  }
+
+  // PUTs the bytes as the API said, reporting progress (fetch cannot).
+  function putBytes(upload, file, onProgress) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(upload.method, upload.url);
+      for (const [name, value] of Object.entries(upload.headers)) {
+        if (name.toLowerCase() !== 'content-length') xhr.setRequestHeader(name, value);
+      }
+      xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); });
+      xhr.addEventListener('load', () => (xhr.status >= 200 && xhr.status < 300
+        ? resolve() : reject(new Error(`upload refused (${xhr.status}): ${xhr.responseText}`))));
+      xhr.addEventListener('error', () => reject(new Error('upload failed: storage unreachable')));
+      xhr.send(file);
+    });
+  }
+
+  async function sendFile(file) {
+    if (!file || !state.current) return;
+    const room = state.current.room;
+    const conversation = room.kind === 'group' ? { groupId: room.group.groupId } : { receiver: room.partner._id };
+    const bar = $('upload-progress');
+    const caption = $('message-input').value.trim();
+    showError('chat-error', null);
+    try {
+      const ticket = await api('POST', '/chat/attachments', {
+        fileName: file.name || 'pasted image', contentType: file.type || 'application/octet-stream', size: file.size, ...conversation,
+      });
+      bar.hidden = false;
+      bar.value = 0;
+      await putBytes(ticket.upload, file, (done) => { bar.value = done; });
+      const sent = await request('sendMessage', {
+        messageData: { ...conversation, attachmentId: ticket.attachmentId, message: caption, clientMessageId: crypto.randomUUID() },
+      });
+      $('message-input').value = '';
+      await applyMessage(sent);
+      scrollToBottom();
+    } catch (err) {
+      showError('chat-error', err);
+    } finally {
+      bar.hidden = true;
+      $('file-input').value = '';
+    }
   }
   function senderPrefix(message) {
     return message.chatType === 'GROUP' ? `${shortName(message.sender)}: ` : '';
@@ -288,6 +378,7 @@
     $('add-member').hidden = room.kind !== 'group';
     $('member-picker').hidden = true;
     $('message-input').disabled = false;
+    $('file-input').disabled = false;
     $('send').disabled = false;
     $('messages').replaceChildren();
     renderRooms();
@@ -403,7 +494,9 @@
       const quoted = message.replyTo.deleted ? 'Message deleted' : message.replyTo.message;
       node.append(el('div', 'quote', `${shortName(message.replyTo.sender)}: ${quoted}`));
     }
-    node.append(el('div', 'text', message.deleted ? 'Message deleted' : message.message));
+    const attachment = message.deleted ? null : renderAttachment(message);
+    if (attachment) node.append(attachment);
+    if (message.deleted || message.message) node.append(el('div', 'text', message.deleted ? 'Message deleted' : message.message));
     if (message.reactions && message.reactions.length > 0) {
       const row = el('div', 'reactions');
       for (const reaction of message.reactions) {
@@ -817,6 +910,11 @@
     $('message-search-form').addEventListener('submit', (e) => { e.preventDefault(); searchMessages($('message-search').value); });
     $('composer').addEventListener('submit', submitComposer);
     $('message-input').addEventListener('input', onInput);
+    $('file-input').addEventListener('change', (e) => sendFile(e.target.files[0]));
+    $('message-input').addEventListener('paste', (e) => {
+      const image = [...(e.clipboardData ? e.clipboardData.files : [])].find((f) => f.type.startsWith('image/'));
+      if (image) { e.preventDefault(); sendFile(image); }
+    });
     $('compose-bar-cancel').addEventListener('click', () => { if (state.compose && state.compose.mode === 'edit') $('message-input').value = ''; leaveCompose(); });
     $('messages').addEventListener('scroll', () => { if ($('messages').scrollTop < 60) loadOlder().catch((err) => showError('chat-error', err)); });
     document.addEventListener('visibilitychange', markRead);

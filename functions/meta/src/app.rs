@@ -84,7 +84,10 @@ pub async fn config(State(ctx): State<AppContext>, headers: HeaderMap) -> Respon
 
 fn asset(ctx: &AppContext, headers: &HeaderMap, name: &str) -> Result<Response, AppError> {
     let found = assets::find(ASSETS, APP, name)?;
-    let policy = content_security_policy(&realtime_url(ctx, headers));
+    let policy = content_security_policy(
+        &realtime_url(ctx, headers),
+        &ctx.config.attachments.origins(),
+    );
     let policy = HeaderValue::from_str(&policy).map_err(AppError::internal)?;
     found.respond(
         headers,
@@ -118,15 +121,18 @@ fn host_name(host: &str) -> &str {
     }
 }
 
-/// Helmet's policy, plus the realtime node for `connect-src` (its WebSocket and polling URLs).
-fn content_security_policy(realtime_url: &str) -> String {
+/// Helmet's policy, plus the realtime node for `connect-src` (its WebSocket and polling URLs) and
+/// object storage for `connect-src` (uploads) and `img-src` (images in messages).
+fn content_security_policy(realtime_url: &str, storage_origins: &[String]) -> String {
     let websocket = realtime_url
         .replacen("https://", "wss://", 1)
         .replacen("http://", "ws://", 1);
+    let storage = storage_origins.join(" ");
     format!(
-        "default-src 'self';base-uri 'self';connect-src 'self' {realtime_url} {websocket};\
-         font-src 'self' data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;\
-         object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self'"
+        "default-src 'self';base-uri 'self';connect-src 'self' {realtime_url} {websocket} {storage};\
+         font-src 'self' data:;form-action 'self';frame-ancestors 'self';\
+         img-src 'self' data: blob: {storage};object-src 'none';script-src 'self';\
+         script-src-attr 'none';style-src 'self'"
     )
 }
 
@@ -146,8 +152,12 @@ mod tests {
 
     #[test]
     fn the_policy_allows_the_realtime_node_and_nothing_else_remote() {
-        let policy = content_security_policy("https://rt.example.com");
-        assert!(policy.contains("connect-src 'self' https://rt.example.com wss://rt.example.com;"));
+        let storage = ["https://files.example.com".to_owned()];
+        let policy = content_security_policy("https://rt.example.com", &storage);
+        assert!(policy.contains(
+            "connect-src 'self' https://rt.example.com wss://rt.example.com https://files.example.com;"
+        ));
+        assert!(policy.contains("img-src 'self' data: blob: https://files.example.com;"));
         assert!(policy.contains("script-src 'self';"));
     }
 }

@@ -136,7 +136,7 @@ fn client_events() -> Vec<Event> {
         json!({ "chatRoomId": { "type": "string" } }),
     );
     vec![
-        client("sendMessage", "Send a message (the same body as POST /chat/message).", send,
+        client("sendMessage", "Send a message (the same body as POST /chat/message): text, a file uploaded with POST /chat/attachments (attachmentId), or both.", send,
             Some(event::MESSAGE_SENT), schema("Message")),
         client("messageDelivered", "Mark a message you received as delivered; its sender hears messageStatus.",
             message_ref(), None, schema("Message")),
@@ -191,12 +191,12 @@ fn server_events() -> Vec<Event> {
         ),
         server(
             event::MESSAGE_RECEIVED,
-            "A private message to you.",
+            "A private message to you (a file it carries is in attachment: {attachmentId, fileName, contentType, size, width?, height?}).",
             schema("Message"),
         ),
         server(
             event::GROUP_MESSAGE_RECEIVED,
-            "A message in one of your groups, from another member.",
+            "A message in one of your groups, from another member (with its attachment, as messageReceived).",
             schema("Message"),
         ),
         server(

@@ -69,6 +69,7 @@ async fn health_check(State(ctx): State<AppContext>) -> Health {
         (name = "auth", description = "Register, log in, refresh, log out"),
         (name = "users", description = "Profiles, discovery, password and sessions"),
         (name = "messages", description = "Sending, history and status"),
+        (name = "attachments", description = "Files in messages: declare an upload, send the bytes to the signed URL, send the message with attachmentId; download through a short-lived link"),
         (name = "groups", description = "Groups, membership and group rooms"),
         (name = "presence", description = "Last seen, online status, receipts in bulk, private rooms"),
         (name = "meta", description = "Health"),

@@ -14,6 +14,7 @@ pub const MAX_MESSAGE_CHARS: u64 = 5_000;
 /// from the server; a `chatRoomId` sent by the client is ignored (the server derives it).
 #[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[validate(schema(function = "text_or_file"))]
 pub struct CreateMessageRequest {
     #[validate(length(max = 200, message = "chatRoomId must be at most 200 characters"))]
     pub chat_room_id: Option<String>,
@@ -22,14 +23,25 @@ pub struct CreateMessageRequest {
     pub sender: Option<UserId>,
     pub receiver: Option<UserId>,
     pub group_id: Option<GroupId>,
-    #[validate(custom(function = "super::rules::message_text"))]
-    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
+    /// The text; may be empty (or left out) when the message carries `attachmentId`.
+    #[serde(default)]
+    #[validate(custom(function = "super::rules::caption"))]
+    #[schema(max_length = 5000)]
     pub message: String,
     #[validate(custom(
         function = "super::rules::http_url",
         message = "attachment must be an http:// or https:// URL"
     ))]
     pub attachment: Option<String>,
+    /// A file uploaded for this conversation (`POST /chat/attachments`); the message then
+    /// carries it as `attachment: {attachmentId, fileName, contentType, size, width?, height?}`.
+    #[validate(length(
+        min = 1,
+        max = 100,
+        message = "attachmentId must be 1 to 100 characters"
+    ))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub attachment_id: Option<String>,
     /// Makes sending idempotent: a repeat with the same value returns the stored message.
     #[validate(length(
         min = 1,
@@ -109,6 +121,26 @@ pub struct GroupRoom {
     pub unread_count: u64,
 }
 
+/// A message has text, a file, or both; and one kind of attachment at most.
+fn text_or_file(request: &CreateMessageRequest) -> Result<(), validator::ValidationError> {
+    use std::borrow::Cow;
+    if request.attachment.is_some() && request.attachment_id.is_some() {
+        return Err(
+            validator::ValidationError::new("attachment").with_message(Cow::Borrowed(
+                "send either attachment (a URL) or attachmentId (an uploaded file), not both",
+            )),
+        );
+    }
+    if request.message.is_empty() && request.attachment_id.is_none() {
+        return Err(
+            validator::ValidationError::new("length").with_message(Cow::Owned(format!(
+                "message must be 1 to {MAX_MESSAGE_CHARS} characters"
+            ))),
+        );
+    }
+    Ok(())
+}
+
 impl CreateMessageRequest {
     /// The chat type asked for, or the one the fields imply (a `groupId` means GROUP).
     pub fn chat_type(&self) -> ChatType {
@@ -125,8 +157,10 @@ impl CreateMessageRequest {
 #[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EditMessageRequest {
-    #[validate(custom(function = "super::rules::message_text"))]
-    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
+    /// The text; may be empty (or left out) when the message carries `attachmentId`.
+    #[serde(default)]
+    #[validate(custom(function = "super::rules::caption"))]
+    #[schema(max_length = 5000)]
     pub message: String,
 }
 

@@ -2,6 +2,7 @@
 //! HTTP bodies, `decode::payload` for socket payloads), so services receive
 //! values that already follow the rules.
 
+pub mod attachments;
 pub mod auth;
 pub mod chat;
 pub mod decode;

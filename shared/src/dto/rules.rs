@@ -67,6 +67,16 @@ pub fn message_text(value: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// A sent message's text: as `message_text`, or empty (a file without a caption; the request
+/// checks that it carries a file then).
+pub fn caption(value: &str) -> Result<(), ValidationError> {
+    if value.is_empty() {
+        Ok(())
+    } else {
+        message_text(value)
+    }
+}
+
 /// Optional display names: 1–50 characters, not only spaces.
 pub fn display_name(value: &str) -> Result<(), ValidationError> {
     if !value.trim().is_empty() && value.chars().count() <= 50 {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{GroupId, MessageOid, Room, UserId};
+use super::{GroupId, MessageAttachment, MessageOid, Room, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
@@ -81,7 +81,8 @@ pub struct Message {
     pub group_id: Option<GroupId>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub attachment: Option<String>,
+    /// A stored file (`{attachmentId, fileName, …}`) or the seed's plain URL string.
+    pub attachment: Option<MessageAttachment>,
     pub status: MessageStatus,
     pub read_by: Vec<UserId>,
     #[serde(skip_serializing_if = "Option::is_none", default)]

@@ -1,5 +1,6 @@
 //! Plain serde types: what the storage port stores and the JSON the API speaks.
 
+pub mod attachment;
 pub mod group;
 pub mod ids;
 pub mod message;
@@ -7,6 +8,7 @@ pub mod room;
 pub mod session;
 pub mod user;
 
+pub use attachment::{Attachment, AttachmentId, FileAttachment, MessageAttachment};
 pub use group::{Group, GroupPatch};
 pub use ids::{parse_id, GroupId, MessageOid, ObjectIdError, SessionId, UserId};
 pub use message::{

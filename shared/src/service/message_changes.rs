@@ -109,6 +109,7 @@ pub async fn delete(
         .delete_message(message.id, crate::time::now())
         .await?
         .ok_or_else(|| AppError::not_found("Message not found"))?;
+    super::attachments::remove_for(ctx, &message).await;
     Ok(MessageDeleted::from(&deleted))
 }
 

@@ -8,10 +8,10 @@ use crate::{
     },
     error::AppError,
     model::{
-        ChatType, Cursor, HistoryWindow, Message, MessageOid, MessageStatus, ReplyPreview, Room,
-        UserId,
+        ChatType, Cursor, HistoryWindow, Message, MessageAttachment, MessageOid, MessageStatus,
+        ReplyPreview, Room, UserId,
     },
-    service::{access, rate_limit},
+    service::{access, attachments, rate_limit},
     store::{MessageSearch, SendOutcome, SendRequest, StoreError},
     AppContext,
 };
@@ -69,18 +69,44 @@ pub async fn send(
         ctx.config.message_rate_limit,
         now,
     )?;
+    // Time-ordered (UUID v7): new ids append to the end of the unique index instead of landing on
+    // a random page of it (one page written per batch of sends, not one per send).
+    let message_id = uuid::Uuid::now_v7().to_string();
+    let attachment = match (&input.attachment_id, input.attachment.clone()) {
+        (Some(attachment_id), _) => {
+            // A repeat of a send that already carries the file answers with that message.
+            if let Some(client_id) = &input.client_message_id {
+                if let Some(message) = ctx
+                    .store
+                    .find_message_by_client_id(caller.id, client_id)
+                    .await?
+                {
+                    return Ok(Sent {
+                        message,
+                        created: false,
+                    });
+                }
+            }
+            let file =
+                attachments::claim(ctx, caller, attachment_id, &chat_room_id, &message_id).await?;
+            Some(MessageAttachment::File(file))
+        }
+        (None, Some(url)) => Some(MessageAttachment::Link(url)),
+        (None, None) => None,
+    };
+    let claimed = attachment
+        .as_ref()
+        .and_then(MessageAttachment::attachment_id);
     let message = Message {
         id: MessageOid::new(),
         chat_room_id,
-        // Time-ordered (UUID v7): new ids append to the end of the unique index instead of
-        // landing on a random page of it (one page written per batch of sends, not one per send).
-        message_id: uuid::Uuid::now_v7().to_string(),
+        message_id: message_id.clone(),
         chat_type: input.chat_type(),
         sender: caller.id,
         receiver,
         group_id,
         message: input.message,
-        attachment: input.attachment,
+        attachment,
         status: MessageStatus::Sent,
         read_by: Vec::new(),
         client_message_id: input.client_message_id.clone(),
@@ -101,6 +127,11 @@ pub async fn send(
             rate_limit,
         })
         .await;
+    if let Some(id) = &claimed {
+        if !matches!(outcome, Ok(SendOutcome::Created(_))) {
+            attachments::release(ctx, id, &message_id).await;
+        }
+    }
     match outcome {
         Ok(SendOutcome::Created(message)) => Ok(Sent {
             message,

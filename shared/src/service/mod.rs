@@ -2,6 +2,7 @@
 //! does (`clippy.toml` refuses `AppContext::store` outside this crate).
 
 pub mod access;
+pub mod attachments;
 pub mod auth;
 pub mod groups;
 pub mod health;

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use crate::config::{Config, Storage as StorageConfig};
 
+mod attachments;
 mod errors;
 mod feed;
 mod groups;
@@ -22,6 +23,7 @@ mod users;
 pub mod mongo;
 pub mod sqlite;
 
+pub use attachments::{AttachmentClaim, AttachmentStore};
 pub use errors::{StoreError, StoreResult};
 pub use feed::{Change, ChangeFeed, ChangeStream, FeedEvent, PresenceChange, Signal};
 pub use groups::{GroupStore, MemberRemoval};
@@ -46,6 +48,7 @@ pub trait Storage:
     + ChangeFeed
     + RealtimeStore
     + LeaseStore
+    + AttachmentStore
     + Send
     + Sync
 {

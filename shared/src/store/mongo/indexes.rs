@@ -22,6 +22,7 @@ pub(crate) const SIGNALS: &str = "signals";
 pub(crate) const FEED_POSITIONS: &str = "feedPositions";
 pub(crate) const WS_CONNECTIONS: &str = "wsConnections";
 pub(crate) const JOB_LEASES: &str = "jobLeases";
+pub(crate) const ATTACHMENTS: &str = "attachments";
 pub(crate) const BLOCKS: &str = "blocks";
 pub(crate) const CLIENT_MESSAGE_ID_UNIQUE: &str = "messages_sender_clientMessageId_unique";
 pub(crate) const GROUP_NAME_UNIQUE: &str = "groups_groupNameLower_unique";
@@ -200,6 +201,12 @@ fn specs() -> Vec<Spec> {
             WS_CONNECTIONS,
             "wsConnections_sessionId",
             doc! { "sessionId": 1 },
+        ),
+        // The sweep's query: pending ones by expiry.
+        spec(
+            ATTACHMENTS,
+            "attachments_messageId_expiresAt",
+            doc! { "messageId": 1, "expiresAt": 1 },
         ),
     ]
 }

@@ -11,6 +11,7 @@ use mongodb::{
 
 use super::{Storage, StoreError, StoreResult};
 
+mod attachments;
 mod backfill;
 mod feed;
 mod groups;

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, Params, Row};
 
 use super::{Storage, StoreError, StoreResult};
 
+mod attachments;
 mod diagnostics;
 mod engine;
 mod feed;

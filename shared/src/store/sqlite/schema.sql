@@ -213,3 +213,20 @@ CREATE TABLE IF NOT EXISTS job_leases (
     expires_at TEXT NOT NULL,
     position   TEXT
 );
+
+-- Files uploaded for a conversation: pending (message_id NULL) until one message carries them,
+-- swept once expires_at passes unclaimed.
+CREATE TABLE IF NOT EXISTS attachments (
+    id           TEXT PRIMARY KEY,
+    uploader     TEXT NOT NULL,
+    chat_room_id TEXT NOT NULL,
+    file_name    TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    message_id   TEXT,
+    width        INTEGER,
+    height       INTEGER,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attachments_pending ON attachments (expires_at) WHERE message_id IS NULL;

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::{indexes::MESSAGES, map_err, to_bson_time, MongoStore};
 use crate::{
     model::{
-        ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus, Reaction,
-        ReplyPreview, Room, UserId,
+        ChatType, GroupId, HistoryWindow, Message, MessageAttachment, MessageOid, MessageStatus,
+        Reaction, ReplyPreview, Room, UserId,
     },
     store::{
         MessageSearch, MessageStore, ReactOutcome, ReactionChange, RoomSummary, SendOutcome,
@@ -41,7 +41,7 @@ pub(crate) struct MessageDoc {
     group_id: Option<ObjectId>,
     message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    attachment: Option<String>,
+    attachment: Option<MessageAttachment>,
     status: MessageStatus,
     #[serde(default)]
     read_by: Vec<ObjectId>,

@@ -8,8 +8,8 @@ use rusqlite::{params, Connection, Row};
 use super::{optional, parse_column, parse_id_list, parse_time, SqliteStore};
 use crate::{
     model::{
-        preview_text, ChatType, GroupId, HistoryWindow, Message, MessageOid, MessageStatus,
-        Reaction, ReplyPreview, Room, UserId,
+        preview_text, ChatType, GroupId, HistoryWindow, Message, MessageAttachment, MessageOid,
+        MessageStatus, Reaction, ReplyPreview, Room, UserId,
     },
     store::{
         MessageSearch, MessageStore, ReactOutcome, ReactionChange, RoomSummary, SendOutcome,
@@ -45,6 +45,24 @@ pub(super) const COLUMNS: &str =
 
 /// The number of columns in `COLUMNS` (a room summary's unread count follows them).
 pub(super) const COLUMN_COUNT: usize = 18;
+
+/// The `attachment` column: the seed's URL as it is, a stored file as its JSON object (a URL never
+/// starts with `{`, so old rows need no migration).
+pub(super) fn attachment_column(attachment: Option<&MessageAttachment>) -> Option<String> {
+    match attachment? {
+        MessageAttachment::Link(url) => Some(url.clone()),
+        file @ MessageAttachment::File(_) => serde_json::to_string(file).ok(),
+    }
+}
+
+fn attachment_from_column(text: String) -> StoreResult<MessageAttachment> {
+    if text.starts_with('{') {
+        serde_json::from_str(&text)
+            .map_err(|_| StoreError::Backend("corrupt messages.attachment".into()))
+    } else {
+        Ok(MessageAttachment::Link(text))
+    }
+}
 
 pub(super) struct MessageRow {
     id: String,
@@ -113,7 +131,7 @@ impl MessageRow {
                 .map(|id| parse_column("messages.group_id", &id))
                 .transpose()?,
             message: self.message,
-            attachment: self.attachment,
+            attachment: self.attachment.map(attachment_from_column).transpose()?,
             status: MessageStatus::parse(&self.status)
                 .ok_or_else(|| StoreError::Backend("corrupt messages.status".into()))?,
             read_by: parse_id_list("message_reads.user_id", &self.read_by)?,

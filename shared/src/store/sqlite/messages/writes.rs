@@ -42,7 +42,7 @@ fn insert(conn: &Connection, message: &Message) -> StoreResult<()> {
             message.receiver.map(|id| id.to_hex()),
             message.group_id.map(|id| id.to_hex()),
             message.message,
-            message.attachment,
+            super::attachment_column(message.attachment.as_ref()),
             message.status.as_str(),
             message.client_message_id,
             to_iso(&message.created_at),

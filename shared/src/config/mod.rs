@@ -5,6 +5,10 @@ use std::{path::PathBuf, time::Duration};
 
 use crate::time::parse_duration;
 
+mod attachments;
+
+pub use attachments::{AttachmentsConfig, ObjectStorageConfig};
+
 const MIN_SECRET_BYTES: usize = 32;
 const DEV_ACCESS_SECRET: &str = "dev-only-INSECURE-access-secret-set-JWT_SECRET";
 const DEV_REFRESH_SECRET: &str = "dev-only-INSECURE-refresh-secret-set-JWT_REFRESH_SECRET";
@@ -109,6 +113,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// How long a draining realtime node spreads the closing of its sockets over (`DRAIN_SECONDS`).
     pub drain: Duration,
+    /// Object storage and the limits of attachments.
+    pub attachments: AttachmentsConfig,
     /// Warnings found while loading (development fallbacks); logged once tracing is up.
     pub warnings: Vec<String>,
 }
@@ -254,6 +260,7 @@ impl Config {
             None if env == AppEnv::Production => Vec::new(),
             None => local_origins(port),
         };
+        let attachments = attachments::load(&get, &storage, realtime_port, &jwt_secret)?;
         Ok(Self {
             env,
             storage,
@@ -277,6 +284,7 @@ impl Config {
             emf_function: flag(&get, "METRICS_EMF", get("LAMBDA_TASK_ROOT").is_some())?
                 .then(|| get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "unknown".to_owned())),
             drain: Duration::from_secs(number(&get, "DRAIN_SECONDS", 20, 0..=3_600)?),
+            attachments,
             bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
             log_format,
             auth_rate_limit: rate_limit(
