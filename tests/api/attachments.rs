@@ -648,3 +648,85 @@ async fn bad_declarations_and_sends_are_refused_and_change_nothing() {
         assert!(limited.is_some(), "the ninth declaration is refused");
     }
 }
+
+/// The object storage port itself, the same on both adapters: an upload URL takes the bytes
+/// (with its headers, over plain HTTP), `stat` and `read_start` see them, a download URL serves
+/// them as granted, `delete` removes them and removing again succeeds.
+#[tokio::test]
+async fn both_object_storages_keep_the_ports_contract() {
+    use shared::objects::Delivery;
+    for storage in [Storage::Local, Storage::S3] {
+        let vars = if storage == Storage::S3 {
+            s3::bucket_vars().await
+        } else {
+            Vec::new()
+        };
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let app = spawn_app_with(&Backend::Sqlite, &vars).await;
+        let objects = app.ctx.objects();
+        assert_eq!(
+            objects.kind(),
+            if storage == Storage::S3 {
+                "s3"
+            } else {
+                "local"
+            }
+        );
+        let key = "attachments/contract-1";
+        assert_eq!(objects.stat(key).await.unwrap(), None, "{storage:?}");
+
+        let upload = objects
+            .upload_url(key, "text/plain", 11, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(upload.method, "PUT");
+        let mut put = reqwest::Client::new().put(&upload.url).body("hello world");
+        for (name, value) in &upload.headers {
+            put = put.header(name.as_str(), value.as_str());
+        }
+        let put = put.send().await.unwrap();
+        assert!(
+            put.status().is_success(),
+            "{storage:?}: {:?}",
+            put.text().await
+        );
+
+        let stored = objects.stat(key).await.unwrap().expect("stored");
+        assert_eq!(stored.size, 11);
+        assert_eq!(stored.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(objects.read_start(key, 5).await.unwrap(), b"hello");
+        assert_eq!(
+            objects.read_start(key, 1_000).await.unwrap(),
+            b"hello world"
+        );
+        objects.mark_attached(key).await.unwrap();
+
+        let delivery = Delivery {
+            content_type: "text/plain".into(),
+            disposition: "attachment; filename=\"a.txt\"".into(),
+        };
+        let url = objects
+            .download_url(key, &delivery, Duration::from_secs(60))
+            .await
+            .unwrap();
+        let served = reqwest::get(&url).await.unwrap();
+        assert_eq!(served.status(), StatusCode::OK);
+        assert_eq!(
+            served.headers()["content-disposition"],
+            "attachment; filename=\"a.txt\""
+        );
+        assert_eq!(served.text().await.unwrap(), "hello world");
+
+        objects.delete(key).await.unwrap();
+        objects.delete(key).await.unwrap();
+        assert_eq!(objects.stat(key).await.unwrap(), None);
+        if storage == Storage::Local {
+            // A tampered URL is refused.
+            let tampered = url.replace("attachment%3B", "inline%3B");
+            assert_eq!(
+                reqwest::get(&tampered).await.unwrap().status(),
+                StatusCode::FORBIDDEN
+            );
+        }
+    }
+}
