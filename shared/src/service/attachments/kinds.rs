@@ -89,20 +89,19 @@ pub fn image_dimensions(content_type: &str, header: &[u8]) -> Result<Option<(u32
 /// Characters of a stored file name.
 const MAX_NAME_CHARS: usize = 120;
 
-/// A file name safe to store and to put in a header: its last path part, control and reserved
-/// characters replaced by `_`, no leading dots, at most `MAX_NAME_CHARS`; `file` when nothing
+/// A file name safe to store and to put in a header: its last path part, control characters
+/// dropped and reserved ones replaced by `_`, no leading dots, at most `MAX_NAME_CHARS`; `file` when nothing
 /// is left.
 pub fn safe_file_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
         .chars()
+        .filter(|c| !c.is_control())
         .map(|c| {
-            if c.is_control()
-                || matches!(
-                    c,
-                    '"' | '\'' | ';' | ':' | '<' | '>' | '|' | '*' | '?' | '%' | '`'
-                )
-            {
+            if matches!(
+                c,
+                '"' | '\'' | ';' | ':' | '<' | '>' | '|' | '*' | '?' | '%' | '`'
+            ) {
                 '_'
             } else {
                 c
