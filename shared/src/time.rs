@@ -13,6 +13,11 @@ pub fn seconds(count: i64) -> chrono::Duration {
     chrono::Duration::try_seconds(count).unwrap_or(chrono::Duration::zero())
 }
 
+/// A configured lifetime as a span to add to a time (one too long for chrono: the longest it has).
+pub fn span(length: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(length).unwrap_or(chrono::Duration::MAX)
+}
+
 /// `2026-01-31T12:00:00.000Z`: sorts lexically in time order, which the SQLite adapter relies on.
 pub fn to_iso(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)

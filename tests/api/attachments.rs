@@ -42,18 +42,22 @@ where
     for backend in Backend::configured() {
         for storage in [Storage::Local, Storage::S3] {
             eprintln!("-- backend: {}, storage: {storage:?}", backend.name());
-            let mut vars: Vec<(String, String)> = overrides
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            if storage == Storage::S3 {
-                vars.extend(s3::bucket_vars().await);
-            }
-            let vars: Vec<(&str, &str)> =
-                vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            test(spawn_app_with(&backend, &vars).await, storage).await;
+            test(spawn_on(&backend, storage, overrides).await, storage).await;
         }
     }
+}
+
+/// An app on `backend` whose object storage is `storage` (S3: a new bucket on moto).
+async fn spawn_on(backend: &Backend, storage: Storage, overrides: &[(&str, &str)]) -> TestApp {
+    let mut vars: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    if storage == Storage::S3 {
+        vars.extend(s3::bucket_vars().await);
+    }
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    spawn_app_with(backend, &vars).await
 }
 
 async fn declare(app: &TestApp, who: &Account, body: Value) -> reqwest::Response {
@@ -656,13 +660,7 @@ async fn bad_declarations_and_sends_are_refused_and_change_nothing() {
 async fn both_object_storages_keep_the_ports_contract() {
     use shared::objects::Delivery;
     for storage in [Storage::Local, Storage::S3] {
-        let vars = if storage == Storage::S3 {
-            s3::bucket_vars().await
-        } else {
-            Vec::new()
-        };
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let app = spawn_app_with(&Backend::Sqlite, &vars).await;
+        let app = spawn_on(&Backend::Sqlite, storage, &[]).await;
         let objects = app.ctx.objects();
         assert_eq!(
             objects.kind(),

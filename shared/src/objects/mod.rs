@@ -46,7 +46,7 @@ pub type ObjectResult<T> = Result<T, ObjectError>;
 
 #[async_trait]
 pub trait ObjectStorage: Send + Sync {
-    /// `"s3"` or `"local"`, for logs and health.
+    /// `"s3"` or `"local"`.
     fn kind(&self) -> &'static str;
     /// A URL that lets its holder put one object of `content_type` and `size` bytes under `key`
     /// until `expires_in` has passed; the object starts out pending (swept unless attached).

@@ -29,7 +29,7 @@ pub struct Sent {
 pub async fn send(
     ctx: &AppContext,
     caller: CurrentUser,
-    input: CreateMessageRequest,
+    mut input: CreateMessageRequest,
 ) -> Result<Sent, AppError> {
     if input.sender.is_some_and(|sender| sender != caller.id) {
         return Err(AppError::forbidden("sender must be the authenticated user"));
@@ -72,7 +72,7 @@ pub async fn send(
     // Time-ordered (UUID v7): new ids append to the end of the unique index instead of landing on
     // a random page of it (one page written per batch of sends, not one per send).
     let message_id = uuid::Uuid::now_v7().to_string();
-    let attachment = match (&input.attachment_id, input.attachment.clone()) {
+    let attachment = match (&input.attachment_id, input.attachment.take()) {
         (Some(attachment_id), _) => {
             // A repeat of a send that already carries the file answers with that message.
             if let Some(client_id) = &input.client_message_id {

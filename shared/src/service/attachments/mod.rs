@@ -21,10 +21,6 @@ pub mod kinds;
 /// Expired uploads one sweep removes.
 const SWEEP_BATCH: u32 = 100;
 
-fn duration(std: std::time::Duration) -> chrono::Duration {
-    chrono::Duration::from_std(std).unwrap_or(chrono::Duration::MAX)
-}
-
 /// The conversation an upload is declared for: the caller and a `receiver` who exists and does
 /// not block them, or a group the caller belongs to.
 async fn conversation_of(
@@ -94,7 +90,7 @@ pub async fn create_upload(
         width: None,
         height: None,
         created_at: now,
-        expires_at: now + duration(limits.unattached_expiry),
+        expires_at: now + crate::time::span(limits.unattached_expiry),
     };
     let upload = ctx
         .objects
@@ -113,7 +109,7 @@ pub async fn create_upload(
             method: upload.method.to_owned(),
             headers: upload.headers.into_iter().collect::<BTreeMap<_, _>>(),
         },
-        expires_at: now + duration(limits.upload_expiry),
+        expires_at: now + crate::time::span(limits.upload_expiry),
     })
 }
 
@@ -233,7 +229,7 @@ pub async fn download(
         .await?;
     Ok(DownloadLink {
         url,
-        expires_at: crate::time::now() + duration(expiry),
+        expires_at: crate::time::now() + crate::time::span(expiry),
     })
 }
 
