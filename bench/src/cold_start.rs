@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use crate::setup;
 
 const FUNCTIONS: &[&str] = &[
-    "auth", "users", "messages", "groups", "presence", "meta", "ws",
+    "auth", "users", "messages", "groups", "presence", "admin", "meta", "ws",
 ];
 const RUNS: usize = 5;
 

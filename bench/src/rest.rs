@@ -164,14 +164,31 @@ pub async fn run(users: usize, messages: usize) {
         .expect("conversations rebuilt");
     // The busiest user: the most conversations.
     let hot = ids[0].clone();
+    // A real session: every REST request checks that its token's session is live.
+    let now = shared::time::now();
+    let session = shared::model::Session {
+        id: shared::model::SessionId::new(),
+        user_id: hot.parse().expect("id"),
+        token_hash: String::new(),
+        user_agent: None,
+        ip: None,
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + chrono::Duration::days(1),
+    };
+    app.ctx
+        .store()
+        .create_session(session.clone())
+        .await
+        .expect("session");
     let token = app
         .ctx
         .tokens
         .issue(
             shared::auth::TokenKind::Access,
-            hot.parse().expect("id"),
-            Default::default(),
-            shared::time::now(),
+            session.user_id,
+            session.id,
+            now,
         )
         .expect("token")
         .token;

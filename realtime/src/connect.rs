@@ -36,8 +36,9 @@ pub enum HandshakeError {
     Unauthenticated(#[from] Unauthenticated),
     #[error(transparent)]
     OriginRefused(#[from] OriginRefused),
-    #[error("Session has ended; log in again")]
-    SessionEnded,
+    /// The session ended, or the account was banned, suspended or deleted: the reason.
+    #[error("{0}")]
+    SessionEnded(String),
     #[error("Too many open connections for this user (at most {0}): close another one first")]
     TooManySockets(u64),
     #[error("Service unavailable, try again")]
@@ -52,7 +53,7 @@ impl HandshakeError {
         match self {
             Self::Unauthenticated(_) => "unauthenticated",
             Self::OriginRefused(_) => "origin_refused",
-            Self::SessionEnded => "session_ended",
+            Self::SessionEnded(_) => "session_ended",
             Self::TooManySockets(_) => "too_many_sockets",
             Self::Unavailable => "unavailable",
             Self::Draining => "draining",
@@ -142,12 +143,14 @@ async fn admit(
     let (user, expires_at) = authenticate_until(&ctx.tokens, token.as_deref())?;
     // The token may outlive its session (logout, password change): an ended session connects no
     // socket.
-    let live = realtime::session_is_live(&ctx, user).await.map_err(|err| {
-        tracing::error!(error = %err, "cannot check the session of a connecting user");
-        HandshakeError::Unavailable
-    })?;
-    if !live {
-        return Err(HandshakeError::SessionEnded);
+    if let Err(err) = shared::service::auth::ensure_session(&ctx, user).await {
+        if err.status().is_server_error() {
+            tracing::error!(error = %err, "cannot check the session of a connecting user");
+            return Err(HandshakeError::Unavailable);
+        }
+        return Err(HandshakeError::SessionEnded(
+            err.public_message().into_text(),
+        ));
     }
     let allowed = realtime::has_room_for_a_socket(&ctx, user.id)
         .await

@@ -106,6 +106,9 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     tokio::spawn(connect::close_expired(io.clone()));
     tokio::spawn(memory::trim_after_departures());
     tokio::spawn(sweep::run(ctx.clone()));
+    if let Err(err) = shared::service::moderation::bootstrap_admins(&ctx).await {
+        tracing::warn!(error = %err, "cannot apply ADMIN_EMAILS");
+    }
 
     let mut app = Router::new()
         .route("/health", get(health_check))

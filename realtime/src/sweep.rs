@@ -1,8 +1,12 @@
-//! The sweep of uploads no message claimed in time (`ATTACHMENT_UNATTACHED_EXPIRY`): every
-//! `ATTACHMENT_SWEEP_INTERVAL`, on every node. It needs no lease: removing a record is
-//! conditional (still pending and expired), so two nodes sweeping at once remove each upload once.
+//! Housekeeping every node runs on a timer, needing no lease (each step is conditional, so two
+//! nodes at once do it once): uploads no message claimed in time (`ATTACHMENT_UNATTACHED_EXPIRY`),
+//! every `ATTACHMENT_SWEEP_INTERVAL`; and on the same beat, the usernames of accounts deleted
+//! longer than `DELETED_USERNAME_HOLD` ago are freed.
 
-use shared::{service::attachments, AppContext};
+use shared::{
+    service::{account, attachments},
+    AppContext,
+};
 
 pub async fn run(ctx: AppContext) {
     let mut every = tokio::time::interval(ctx.config.attachments.sweep_every);
@@ -12,6 +16,11 @@ pub async fn run(ctx: AppContext) {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "swept expired uploads"),
             Err(err) => tracing::warn!(error = %err, "cannot sweep expired uploads"),
+        }
+        match account::release_usernames(&ctx).await {
+            Ok(0) => {}
+            Ok(freed) => tracing::info!(freed, "freed usernames of deleted accounts"),
+            Err(err) => tracing::warn!(error = %err, "cannot free deleted accounts' usernames"),
         }
     }
 }

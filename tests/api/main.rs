@@ -5,6 +5,7 @@
 // for handlers and transports).
 #![allow(clippy::disallowed_methods)]
 
+mod account;
 mod apigw;
 mod attachments;
 mod auth;
@@ -22,6 +23,7 @@ mod health;
 mod message_changes;
 mod messages;
 mod migration;
+mod moderation;
 mod mongo_plans;
 mod operations;
 mod origin_verify;

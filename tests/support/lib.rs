@@ -133,6 +133,7 @@ pub fn functions() -> Vec<(&'static str, shared::http::Api)> {
         ("messages", messages::api()),
         ("groups", groups::api()),
         ("presence", presence::api()),
+        ("admin", admin::api()),
         ("meta", meta::api()),
     ]
 }

@@ -14,9 +14,10 @@ use shared::{
         CreateMessageRequest, EditMessageRequest, FetchMessagesRequest, MessageDeleted,
         MessagePage, MessageReactions, MessageSearchPage, SearchMessagesQuery, UpdateStatusRequest,
     },
+    dto::moderation::{ReportReceipt, ReportRequest},
     http::{Api, ValidJson, ValidQuery},
     model::{parse_id, Message},
-    service::{attachments, message_changes, messages},
+    service::{attachments, message_changes, messages, moderation::reports},
     AppContext, AppError,
 };
 
@@ -40,6 +41,7 @@ pub fn api() -> Api {
             "/api/v1/chat/message/{message_id}/reactions/{emoji}",
             remove_reaction,
         )
+        .post("/api/v1/chat/message/{message_id}/report", report)
         .post("/api/v1/chat/attachments", create_attachment)
         .get(
             "/api/v1/chat/attachments/{attachment_id}",
@@ -268,6 +270,31 @@ async fn download_attachment(
         .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/message/{messageId}/report",
+    tag = "messages",
+    params(("messageId" = String, Path)),
+    request_body = ReportRequest,
+    responses((status = 201, description = "Filed for the moderators", body = ReportReceipt), (status = 200, description = "You already have an open report of this message: that one", body = ReportReceipt), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+/// Participants of the conversation report a message of someone else's.
+async fn report(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(message_id): Path<String>,
+    ValidJson(input): ValidJson<ReportRequest>,
+) -> Result<(StatusCode, Json<ReportReceipt>), AppError> {
+    let filed = reports::report_message(&ctx, caller, &message_id, input).await?;
+    let status = if filed.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(filed.receipt)))
+}
+
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
@@ -280,6 +307,7 @@ async fn download_attachment(
     delete,
     add_reaction,
     remove_reaction,
+    report,
     create_attachment,
     download_attachment
 ))]

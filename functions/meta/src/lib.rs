@@ -72,6 +72,7 @@ async fn health_check(State(ctx): State<AppContext>) -> Health {
         (name = "attachments", description = "Files in messages: declare an upload, send the bytes to the signed URL, send the message with attachmentId; download through a short-lived link"),
         (name = "groups", description = "Groups, membership and group rooms"),
         (name = "presence", description = "Last seen, online status, receipts in bulk, private rooms"),
+        (name = "admin", description = "Moderators and admins: reports queue, removing messages, suspending and banning users, roles, audit log"),
         (name = "meta", description = "Health"),
     ),
     paths(health_check)
@@ -87,6 +88,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(messages::Docs::openapi());
     doc.merge(groups::Docs::openapi());
     doc.merge(presence::Docs::openapi());
+    doc.merge(admin::Docs::openapi());
     doc
 }
 

@@ -1,21 +1,26 @@
 //! The `users` function: the caller's profile, other users' public profiles, user search and the
-//! caller's sessions, under `/api/v1/users`.
+//! caller's sessions, blocks, reports of other users, and the account itself (deletion, data
+//! export), under `/api/v1/users`.
 
 use axum::{
+    body::Body,
     extract::{Path, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
     Json,
 };
 use shared::{
     auth::CurrentUser,
     dto::{
         auth::MessageResponse,
+        moderation::{DeleteAccountRequest, ReportReceipt, ReportRequest},
         users::{
             BlockState, ChangePasswordRequest, SearchQuery, SessionView, UpdateProfileRequest,
         },
     },
     http::{Api, ValidJson, ValidQuery},
     model::{parse_id, PublicUser, User},
-    service::users,
+    service::{account, moderation::reports, users},
     AppContext, AppError,
 };
 
@@ -23,6 +28,9 @@ pub fn api() -> Api {
     Api::new()
         .get("/api/v1/users/me", me)
         .patch("/api/v1/users/me", update_me)
+        .delete("/api/v1/users/me", delete_me)
+        .get("/api/v1/users/me/export", export)
+        .post("/api/v1/users/{user_id}/report", report)
         .post("/api/v1/users/me/password", change_password)
         .get("/api/v1/users/me/sessions", sessions)
         .delete("/api/v1/users/me/sessions/{session_id}", end_session)
@@ -194,11 +202,82 @@ async fn unblock(
     Ok(Json(users::set_block(&ctx, caller, user_id, false).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/me",
+    tag = "users",
+    request_body = DeleteAccountRequest,
+    responses((status = 200, description = "Deleted: every session ended, your messages, files, reactions, receipts, blocks, reports and group memberships removed; others see \"Deleted user\"", body = MessageResponse), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn delete_me(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    ValidJson(input): ValidJson<DeleteAccountRequest>,
+) -> Result<Json<MessageResponse>, AppError> {
+    account::delete(&ctx, caller, input).await?;
+    Ok(Json(MessageResponse {
+        message: "Account deleted".to_owned(),
+    }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me/export",
+    tag = "users",
+    responses((status = 200, description = "A JSON document of your data (profile, sessions, blocks, groups, files, every message you sent), streamed", content_type = "application/json", body = Object), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn export(State(ctx): State<AppContext>, caller: CurrentUser) -> Result<Response, AppError> {
+    let chunks = account::export(&ctx, caller).await?;
+    let body = Body::from_stream(chunks);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"chat-export.json\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{userId}/report",
+    tag = "users",
+    params(("userId" = shared::model::UserId, Path)),
+    request_body = ReportRequest,
+    responses((status = 201, description = "Filed for the moderators", body = ReportReceipt), (status = 200, description = "You already have an open report of this user: that one", body = ReportReceipt), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn report(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(user_id): Path<String>,
+    ValidJson(input): ValidJson<ReportRequest>,
+) -> Result<(StatusCode, Json<ReportReceipt>), AppError> {
+    let user_id = parse_id("userId", &user_id)?;
+    let filed = reports::report_user(&ctx, caller, user_id, input).await?;
+    let status = if filed.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(filed.receipt)))
+}
+
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
     me,
     update_me,
+    delete_me,
+    export,
+    report,
     change_password,
     sessions,
     end_session,

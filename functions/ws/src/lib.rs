@@ -22,7 +22,10 @@ use shared::{
     apigw::Gateway,
     auth::{authenticate_until, extract::bearer_token},
     http::handshake_origin::{self, OwnOrigin},
-    service::realtime::{self, actions, event, gateway},
+    service::{
+        auth,
+        realtime::{actions, event, gateway},
+    },
     AppContext,
 };
 
@@ -72,13 +75,15 @@ async fn connect(
         Ok(caller) => caller,
         Err(err) => return respond(401, &err.to_string()),
     };
-    match realtime::session_is_live(ctx, caller).await {
-        Ok(true) => {}
-        Ok(false) => return respond(401, "Session has ended; log in again"),
-        Err(err) => {
+    if let Err(err) = auth::ensure_session(ctx, caller).await {
+        if err.status().is_server_error() {
             tracing::error!(error = %err, "cannot check the session of a ws connection");
             return respond(500, "Internal server error");
         }
+        return respond(
+            i64::from(err.status().as_u16()),
+            &err.public_message().into_text(),
+        );
     }
     match gateway::connected(ctx, connection_id, caller, token_expires).await {
         Ok(()) => respond(200, "connected"),

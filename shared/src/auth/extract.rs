@@ -29,6 +29,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let ctx = AppContext::from_ref(state);
-        Ok(authenticate(&ctx.tokens, bearer_token(&parts.headers))?)
+        let caller = authenticate(&ctx.tokens, bearer_token(&parts.headers))?;
+        crate::service::auth::ensure_session(&ctx, caller).await?;
+        Ok(caller)
     }
 }

@@ -6,8 +6,10 @@ use std::{path::PathBuf, time::Duration};
 use crate::time::parse_duration;
 
 mod attachments;
+mod moderation;
 
 pub use attachments::{AttachmentsConfig, ObjectStorageConfig};
+pub use moderation::{FilterMode, ModerationConfig};
 
 const MIN_SECRET_BYTES: usize = 32;
 const DEV_ACCESS_SECRET: &str = "dev-only-INSECURE-access-secret-set-JWT_SECRET";
@@ -115,6 +117,8 @@ pub struct Config {
     pub drain: Duration,
     /// Object storage and the limits of attachments.
     pub attachments: AttachmentsConfig,
+    /// Roles, the word filter, account deletion, reports and exports.
+    pub moderation: ModerationConfig,
     /// Warnings found while loading (development fallbacks); logged once tracing is up.
     pub warnings: Vec<String>,
 }
@@ -134,6 +138,8 @@ pub enum ConfigError {
     DevelopmentSecretRefused(&'static str),
     #[error("{0} still holds the .env.example placeholder: set a random secret of at least {MIN_SECRET_BYTES} bytes")]
     PlaceholderSecret(&'static str),
+    #[error("{name} cannot be read: {detail}")]
+    Unreadable { name: &'static str, detail: String },
     #[error("{name} has an invalid value {value:?}: {expected}")]
     Invalid {
         name: &'static str,
@@ -285,6 +291,7 @@ impl Config {
                 .then(|| get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "unknown".to_owned())),
             drain: Duration::from_secs(number(&get, "DRAIN_SECONDS", 20, 0..=3_600)?),
             attachments,
+            moderation: moderation::load(&get)?,
             bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
             log_format,
             auth_rate_limit: rate_limit(

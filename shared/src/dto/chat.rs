@@ -173,6 +173,9 @@ pub struct MessageDeleted {
     #[serde(with = "crate::time::iso_option")]
     #[schema(value_type = String, format = DateTime)]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// A moderator removed it (a report was upheld); absent when its sender or a group admin did.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed_by_moderator: bool,
 }
 
 impl From<&Message> for MessageDeleted {
@@ -181,6 +184,7 @@ impl From<&Message> for MessageDeleted {
             message_id: message.message_id.clone(),
             chat_room_id: message.chat_room_id,
             deleted_at: message.deleted_at,
+            removed_by_moderator: message.removed_by_moderator,
         }
     }
 }

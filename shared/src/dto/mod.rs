@@ -7,6 +7,7 @@ pub mod auth;
 pub mod chat;
 pub mod decode;
 pub mod groups;
+pub mod moderation;
 pub mod presence;
 pub mod realtime;
 pub mod rules;

@@ -114,6 +114,14 @@ object_id_type!(
     /// A message document's `_id` (clients address messages by their `messageId` string).
     MessageOid
 );
+object_id_type!(
+    /// A report of a message or a user, in the moderation queue.
+    ReportId
+);
+object_id_type!(
+    /// One entry of the moderators' audit log.
+    AuditId
+);
 
 #[cfg(test)]
 mod tests {

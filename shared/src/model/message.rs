@@ -109,6 +109,9 @@ pub struct Message {
     )]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The tombstone was made by a moderator (a reported message removed), not by its sender.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed_by_moderator: bool,
     /// One entry per emoji, in the order they were first used.
     #[serde(default)]
     pub reactions: Vec<Reaction>,

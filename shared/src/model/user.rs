@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::UserId;
+use super::{Role, Standing, UserId};
+
+/// What everyone else sees instead of a deleted account's name.
+pub const DELETED_USER_NAME: &str = "Deleted user";
 
 /// A user as stored, password hash included. Never serialized: see [`User`].
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +22,21 @@ pub struct UserRecord {
     pub is_online: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Sorted, without repeats.
+    pub roles: Vec<Role>,
+    pub standing: Standing,
+    /// Set: the account was deleted and this is its tombstone (no email, no names, no password).
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl UserRecord {
+    pub fn has_role(&self, needed: Role) -> bool {
+        self.roles.iter().any(|role| role.covers(needed))
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
 }
 
 /// What the storage port needs to create a user; the service has validated and normalized it.
@@ -48,6 +66,9 @@ impl NewUser {
             is_online: false,
             created_at: self.now,
             updated_at: self.now,
+            roles: Vec::new(),
+            standing: Standing::Good,
+            deleted_at: None,
         }
     }
 }
@@ -71,6 +92,9 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::time::iso")]
     pub updated_at: DateTime<Utc>,
+    /// `moderator`, `admin`: what the web client's admin page is shown for (the server checks
+    /// the stored roles on every admin request, not this).
+    pub roles: Vec<Role>,
 }
 
 impl From<&UserRecord> for User {
@@ -87,6 +111,7 @@ impl From<&UserRecord> for User {
             is_online: record.is_online,
             created_at: record.created_at,
             updated_at: record.updated_at,
+            roles: record.roles.clone(),
         }
     }
 }
@@ -105,10 +130,26 @@ pub struct PublicUser {
     pub is_online: bool,
     #[serde(with = "crate::time::iso")]
     pub last_seen: DateTime<Utc>,
+    /// The account was deleted: `username` is "Deleted user" and nothing else of it is left.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 impl From<&UserRecord> for PublicUser {
     fn from(record: &UserRecord) -> Self {
+        if record.is_deleted() {
+            return Self {
+                underscore_id: record.id,
+                id: record.id,
+                username: DELETED_USER_NAME.to_owned(),
+                first_name: None,
+                last_name: None,
+                avatar: None,
+                is_online: false,
+                last_seen: record.deleted_at.unwrap_or(record.last_seen),
+                deleted: true,
+            };
+        }
         Self {
             underscore_id: record.id,
             id: record.id,
@@ -118,6 +159,7 @@ impl From<&UserRecord> for PublicUser {
             avatar: record.avatar.clone(),
             is_online: record.is_online,
             last_seen: record.last_seen,
+            deleted: false,
         }
     }
 }

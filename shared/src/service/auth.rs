@@ -13,7 +13,7 @@ use crate::{
     dto::auth::{AuthResponse, LoginRequest, RegisterRequest},
     error::AppError,
     model::{ClientInfo, NewUser, Session, SessionId, User, UserId, UserRecord},
-    service::rate_limit,
+    service::{moderation, rate_limit},
     store::Rotation,
     AppContext,
 };
@@ -41,6 +41,7 @@ pub async fn register(
             now: crate::time::now(),
         })
         .await?;
+    let user = moderation::apply_admin_emails(ctx, user).await?;
     start_session(ctx, &user, client).await
 }
 
@@ -61,6 +62,10 @@ pub async fn login(
     if !password::verify(input.password, user.password_hash.clone()).await? {
         return Err(AppError::unauthorized(INVALID_CREDENTIALS));
     }
+    if let Some(refusal) = user.standing.refusal(crate::time::now()) {
+        return Err(AppError::forbidden(refusal));
+    }
+    let user = moderation::apply_admin_emails(ctx, user).await?;
     start_session(ctx, &user, client).await
 }
 
@@ -92,7 +97,11 @@ pub async fn refresh(
         .store
         .find_user_by_id(session.user_id)
         .await?
+        .filter(|user| !user.is_deleted())
         .ok_or_else(|| AppError::unauthorized("Session has ended; log in again"))?;
+    if let Some(refusal) = user.standing.refusal(now) {
+        return Err(AppError::forbidden(refusal));
+    }
 
     let access = ctx
         .tokens
@@ -135,6 +144,32 @@ pub async fn refresh(
         user: User::from(&user),
     })
 }
+
+/// Whether the caller's login session still exists: an access token outlives a logout, a ban or
+/// an account's deletion by up to `JWT_EXPIRATION`, so every REST request and every handshake
+/// asks (one read by primary key). When it has ended, the error says why: the account was
+/// banned, suspended or deleted, or the session was ended.
+pub async fn ensure_session(ctx: &AppContext, caller: CurrentUser) -> Result<(), AppError> {
+    let now = crate::time::now();
+    let session = ctx.store.find_session(caller.session_id, now).await?;
+    if session.is_some_and(|session| session.user_id == caller.id) {
+        return Ok(());
+    }
+    let user = ctx.store.find_user_by_id(caller.id).await?;
+    match user {
+        Some(user) if user.is_deleted() => {
+            Err(AppError::unauthorized("This account has been deleted"))
+        }
+        Some(user) => match user.standing.refusal(now) {
+            Some(refusal) => Err(AppError::forbidden(refusal)),
+            None => Err(AppError::unauthorized(SESSION_ENDED)),
+        },
+        None => Err(AppError::unauthorized(SESSION_ENDED)),
+    }
+}
+
+/// What a token of an ended session is told.
+pub const SESSION_ENDED: &str = "Session has ended; log in again";
 
 /// Ends the caller's current session (other devices stay logged in).
 pub async fn logout(ctx: &AppContext, caller: CurrentUser) -> Result<(), AppError> {

@@ -7,7 +7,7 @@ use crate::{
     dto::chat::{EditMessageRequest, MessageDeleted, MessageReactions},
     error::AppError,
     model::{ChatType, Message, MAX_DISTINCT_REACTIONS},
-    service::{access, rate_limit},
+    service::{access, moderation, rate_limit},
     store::{ReactOutcome, ReactionChange},
     AppContext,
 };
@@ -16,18 +16,18 @@ use crate::{
 pub const MAX_EMOJI_CHARS: usize = 32;
 
 /// Who the caller is to a message's conversation.
-struct Standing {
-    message: Message,
-    is_admin: bool,
+pub(crate) struct Participation {
+    pub(crate) message: Message,
+    pub(crate) is_admin: bool,
 }
 
 /// The message, if the caller takes part in its conversation: 404 for no such message, 403 for
 /// someone outside it.
-async fn standing(
+pub(crate) async fn participation(
     ctx: &AppContext,
     caller: CurrentUser,
     message_id: &str,
-) -> Result<Standing, AppError> {
+) -> Result<Participation, AppError> {
     let message = ctx
         .store
         .find_message(message_id)
@@ -49,7 +49,7 @@ async fn standing(
                 .is_admin(caller.id)
         }
     };
-    Ok(Standing { message, is_admin })
+    Ok(Participation { message, is_admin })
 }
 
 /// Edits, deletions and reactions are stored changes fanned out to the conversation: they share
@@ -70,16 +70,17 @@ pub async fn edit(
     message_id: &str,
     input: EditMessageRequest,
 ) -> Result<Message, AppError> {
-    let Standing { message, .. } = standing(ctx, caller, message_id).await?;
+    let Participation { message, .. } = participation(ctx, caller, message_id).await?;
     if message.sender != caller.id {
         return Err(AppError::forbidden("Only the sender can edit this message"));
     }
     if message.deleted {
         return Err(deleted_conflict("be edited"));
     }
+    let text = moderation::filter::screen(&ctx.config.moderation, input.message)?;
     count_change(ctx, caller).await?;
     ctx.store
-        .edit_message(message.id, input.message, crate::time::now())
+        .edit_message(message.id, text, crate::time::now())
         .await?
         // Deleted between the read and the write.
         .ok_or_else(|| deleted_conflict("be edited"))
@@ -92,7 +93,7 @@ pub async fn delete(
     caller: CurrentUser,
     message_id: &str,
 ) -> Result<MessageDeleted, AppError> {
-    let Standing { message, is_admin } = standing(ctx, caller, message_id).await?;
+    let Participation { message, is_admin } = participation(ctx, caller, message_id).await?;
     let may = message.sender == caller.id || (message.chat_type == ChatType::Group && is_admin);
     if !may {
         return Err(AppError::forbidden(match message.chat_type {
@@ -106,7 +107,7 @@ pub async fn delete(
     count_change(ctx, caller).await?;
     let (deleted, _) = ctx
         .store
-        .delete_message(message.id, crate::time::now())
+        .delete_message(message.id, crate::time::now(), false)
         .await?
         .ok_or_else(|| AppError::not_found("Message not found"))?;
     super::attachments::remove_for(ctx, &message).await;
@@ -137,7 +138,7 @@ pub async fn react(
     add: bool,
 ) -> Result<MessageReactions, AppError> {
     let emoji = checked_emoji(emoji)?;
-    let Standing { message, .. } = standing(ctx, caller, message_id).await?;
+    let Participation { message, .. } = participation(ctx, caller, message_id).await?;
     if message.deleted {
         return Err(deleted_conflict("get reactions"));
     }

@@ -11,7 +11,7 @@ use crate::{
         ChatType, Cursor, HistoryWindow, Message, MessageAttachment, MessageOid, MessageStatus,
         ReplyPreview, Room, UserId,
     },
-    service::{access, attachments, rate_limit},
+    service::{access, attachments, moderation, rate_limit},
     store::{MessageSearch, SendOutcome, SendRequest, StoreError},
     AppContext,
 };
@@ -58,6 +58,8 @@ pub async fn send(
         }
     };
 
+    let text =
+        moderation::filter::screen(&ctx.config.moderation, std::mem::take(&mut input.message))?;
     let reply_to = match &input.reply_to {
         Some(quoted) => Some(quoted_in(ctx, quoted, &chat_room_id).await?),
         None => None,
@@ -105,7 +107,7 @@ pub async fn send(
         sender: caller.id,
         receiver,
         group_id,
-        message: input.message,
+        message: text,
         attachment,
         status: MessageStatus::Sent,
         read_by: Vec::new(),
@@ -115,6 +117,7 @@ pub async fn send(
         edited_at: None,
         deleted: false,
         deleted_at: None,
+        removed_by_moderator: false,
         reactions: Vec::new(),
         reply_to,
     };

@@ -2,6 +2,7 @@
 //! does (`clippy.toml` refuses `AppContext::store` outside this crate).
 
 pub mod access;
+pub mod account;
 pub mod attachments;
 pub mod auth;
 pub mod groups;
@@ -9,6 +10,7 @@ pub mod health;
 pub mod jobs;
 pub mod message_changes;
 pub mod messages;
+pub mod moderation;
 pub mod presence;
 pub mod rate_limit;
 pub mod realtime;

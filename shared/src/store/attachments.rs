@@ -31,6 +31,8 @@ pub trait AttachmentStore: Send + Sync {
     async fn release_attachment(&self, id: &AttachmentId, message_id: &str) -> StoreResult<()>;
     /// Forgets an attachment (its message was deleted).
     async fn remove_attachment(&self, id: &AttachmentId) -> StoreResult<()>;
+    /// Every attachment `uploader` uploaded, pending or attached (their account is being deleted).
+    async fn attachments_of(&self, uploader: UserId) -> StoreResult<Vec<Attachment>>;
     /// Pending attachments whose time ran out by `now`, at most `limit`.
     async fn expired_attachments(
         &self,

@@ -31,11 +31,13 @@ pub trait MessageStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Message>>;
     /// Turns a message into a tombstone (text, attachment and reactions removed, `deletedAt`
-    /// set); the message after it, and whether this call deleted it (false: it already was).
+    /// set, `removedByModerator` when `by_moderator`); the message after it, and whether this
+    /// call deleted it (false: it already was).
     async fn delete_message(
         &self,
         id: MessageOid,
         now: DateTime<Utc>,
+        by_moderator: bool,
     ) -> StoreResult<Option<(Message, bool)>>;
     /// Marks every message of `group` from someone else that `reader` has not read (and that is
     /// not deleted) as read by them; how many changed. Each is a `MessageUpdated` on the feed.
@@ -100,6 +102,24 @@ pub trait MessageStore: Send + Sync {
     /// For each of `groups`: the latest message and how many messages from others the user has not
     /// read (not in `readBy`). Groups without messages are left out.
     async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>>;
+    /// Removes what an account being deleted left in messages: the messages it sent (erased, or
+    /// kept as tombstones when `keep_tombstones`), its reactions and read receipts, and, on the
+    /// embedded adapter, the feed events that carried its messages. Conversation lists follow.
+    /// How many of its messages were erased or emptied.
+    async fn erase_messages_of(
+        &self,
+        user: UserId,
+        keep_tombstones: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Messages `sender` sent, oldest first (by `_id`), after `after` when given, at most `limit`
+    /// (the data export pages through them).
+    async fn messages_sent_by(
+        &self,
+        sender: UserId,
+        after: Option<MessageOid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
 }
 
 /// What `search_messages` looks for.

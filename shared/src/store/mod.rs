@@ -15,6 +15,7 @@ mod feed;
 mod groups;
 mod leases;
 mod messages;
+mod moderation;
 mod rate_limits;
 mod realtime;
 mod sessions;
@@ -32,6 +33,7 @@ pub use messages::{
     MessageSearch, MessageStore, ReactOutcome, ReactionChange, RoomSummary, SendOutcome,
     SendRequest,
 };
+pub use moderation::{open_key, resolved, ModerationStore, ReportFiled, ReportQuery, Resolution};
 pub use rate_limits::{RateLimitHit, RateLimitStore};
 pub use realtime::{RealtimeStore, SavedPosition};
 pub use sessions::{Rotation, SessionStore};
@@ -49,6 +51,7 @@ pub trait Storage:
     + RealtimeStore
     + LeaseStore
     + AttachmentStore
+    + ModerationStore
     + Send
     + Sync
 {

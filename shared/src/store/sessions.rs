@@ -40,6 +40,8 @@ pub trait SessionStore: Send + Sync {
     /// The user's live sessions at `now`, newest first.
     async fn list_sessions(&self, user_id: UserId, now: DateTime<Utc>)
         -> StoreResult<Vec<Session>>;
+    /// Ends every session of the user (each one a `SessionEnded` on the feed); how many ended.
+    async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64>;
     /// Ends every session of the user except `keep`; returns how many ended.
     async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> StoreResult<u64>;
 }

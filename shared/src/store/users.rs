@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use crate::model::{NewUser, ProfilePatch, UserId, UserRecord};
+use crate::model::{NewUser, ProfilePatch, Role, Standing, UserId, UserRecord};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -55,4 +55,26 @@ pub trait UserStore: Send + Sync {
     async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>>;
     /// Whether `blocker` blocks `blocked`.
     async fn blocks(&self, blocker: UserId, blocked: UserId) -> StoreResult<bool>;
+    /// Replaces the user's roles; the user after, `None` when there is none (or it is deleted).
+    async fn set_user_roles(
+        &self,
+        id: UserId,
+        roles: Vec<Role>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>>;
+    /// Suspends, bans or restores the user; the user after, `None` when there is none.
+    async fn set_user_standing(
+        &self,
+        id: UserId,
+        standing: Standing,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>>;
+    /// Turns the account into its tombstone: the email becomes `<id>@deleted.invalid` (so the
+    /// address is free), password, names, avatar and roles are removed, `deletedAt` set, and
+    /// every block to or from the user goes. The username is kept (held) until
+    /// `release_usernames`. False when there was no such (live) user.
+    async fn tombstone_user(&self, id: UserId, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Frees the usernames of accounts deleted before `deleted_before` (renamed `deleted-<id>`);
+    /// how many.
+    async fn release_usernames(&self, deleted_before: DateTime<Utc>) -> StoreResult<u64>;
 }

@@ -9,7 +9,7 @@ use crate::{
     auth::CurrentUser,
     dto::attachments::{CreateAttachmentRequest, DownloadLink, UploadInstructions, UploadTicket},
     error::AppError,
-    model::{Attachment, AttachmentId, FileAttachment, Message, MessageAttachment, Room},
+    model::{Attachment, AttachmentId, FileAttachment, Message, MessageAttachment, Room, UserId},
     objects::Delivery,
     service::{access, rate_limit},
     store::AttachmentClaim,
@@ -255,6 +255,17 @@ pub async fn remove_for(ctx: &AppContext, message: &Message) {
     if let Err(err) = removed {
         tracing::warn!(error = %err, attachment = %id, "cannot delete a deleted message's attachment");
     }
+}
+
+/// Deletes every file `uploader` uploaded (their account is being deleted): objects, then
+/// records. Fails on the first object that cannot be deleted, so the deletion can be retried.
+pub async fn remove_all_of(ctx: &AppContext, uploader: UserId) -> Result<usize, AppError> {
+    let uploads = ctx.store.attachments_of(uploader).await?;
+    for upload in &uploads {
+        ctx.objects.delete(&upload.id.object_key()).await?;
+        ctx.store.remove_attachment(&upload.id).await?;
+    }
+    Ok(uploads.len())
 }
 
 /// Removes uploads that no message claimed in time: their objects, then their records (only

@@ -87,16 +87,6 @@ pub async fn restarted(ctx: &AppContext, node_id: &str) -> Result<(), AppError> 
     Ok(())
 }
 
-/// Whether the caller's login session still exists: a token outlives a logout, its sockets must
-/// not.
-pub async fn session_is_live(ctx: &AppContext, caller: CurrentUser) -> Result<bool, AppError> {
-    let session = ctx
-        .store
-        .find_session(caller.session_id, crate::time::now())
-        .await?;
-    Ok(session.is_some_and(|session| session.user_id == caller.id))
-}
-
 /// Whether the user may open one more socket: `SOCKETS_PER_USER_MAX` across every node.
 pub async fn has_room_for_a_socket(ctx: &AppContext, user: UserId) -> Result<bool, AppError> {
     let now = crate::time::now();

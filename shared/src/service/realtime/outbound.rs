@@ -165,6 +165,7 @@ mod tests {
             edited_at: None,
             deleted: false,
             deleted_at: None,
+            removed_by_moderator: false,
             reactions: Vec::new(),
             reply_to: None,
         }

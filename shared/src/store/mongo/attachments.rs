@@ -142,6 +142,18 @@ impl AttachmentStore for MongoStore {
         Ok(())
     }
 
+    async fn attachments_of(&self, uploader: UserId) -> StoreResult<Vec<Attachment>> {
+        let docs: Vec<AttachmentDoc> = self
+            .attachments()
+            .find(doc! { "uploader": uploader.0 })
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        docs.into_iter().map(Attachment::try_from).collect()
+    }
+
     async fn expired_attachments(
         &self,
         now: DateTime<Utc>,

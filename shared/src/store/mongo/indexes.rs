@@ -24,6 +24,8 @@ pub(crate) const WS_CONNECTIONS: &str = "wsConnections";
 pub(crate) const JOB_LEASES: &str = "jobLeases";
 pub(crate) const ATTACHMENTS: &str = "attachments";
 pub(crate) const BLOCKS: &str = "blocks";
+pub(crate) const REPORTS: &str = "reports";
+pub(crate) const AUDIT_LOG: &str = "auditLog";
 pub(crate) const CLIENT_MESSAGE_ID_UNIQUE: &str = "messages_sender_clientMessageId_unique";
 pub(crate) const GROUP_NAME_UNIQUE: &str = "groups_groupNameLower_unique";
 
@@ -208,6 +210,23 @@ fn specs() -> Vec<Spec> {
             "attachments_messageId_expiresAt",
             doc! { "messageId": 1, "expiresAt": 1 },
         ),
+        // One open report per reporter and target; the queue by status; closing a target's
+        // reports; a deleted account's reports.
+        Spec {
+            unique: true,
+            ..spec(REPORTS, "reports_openKey_unique", doc! { "openKey": 1 })
+        },
+        spec(
+            REPORTS,
+            "reports_status_id",
+            doc! { "status": 1, "_id": -1 },
+        ),
+        spec(
+            REPORTS,
+            "reports_targetKey_status",
+            doc! { "targetKey": 1, "status": 1 },
+        ),
+        spec(REPORTS, "reports_reporter", doc! { "reporter": 1 }),
     ]
 }
 

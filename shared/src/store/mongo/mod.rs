@@ -18,6 +18,7 @@ mod groups;
 mod indexes;
 mod leases;
 mod messages;
+mod moderation;
 mod rate_limits;
 mod realtime;
 mod sessions;

@@ -140,6 +140,15 @@ impl SessionStore for MongoStore {
         Ok(found.into_iter().map(Session::from).collect())
     }
 
+    async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64> {
+        let result = self
+            .sessions()
+            .delete_many(doc! { "userId": user_id.0 })
+            .await
+            .map_err(map_err)?;
+        Ok(result.deleted_count)
+    }
+
     async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> StoreResult<u64> {
         let result = self
             .sessions()

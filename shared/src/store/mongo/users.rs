@@ -12,7 +12,7 @@ use super::{
     map_err, to_bson_time, MongoStore,
 };
 use crate::{
-    model::{search_key, NewUser, ProfilePatch, UserId, UserRecord},
+    model::{search_key, NewUser, ProfilePatch, Role, Standing, UserId, UserRecord},
     store::{PresenceChange, StoreResult, UserStore},
 };
 
@@ -43,6 +43,15 @@ pub(crate) struct UserDoc {
     is_online: bool,
     created_at: bson::DateTime,
     updated_at: bson::DateTime,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    roles: Vec<Role>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    banned: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    suspended_until: Option<bson::DateTime>,
+    /// Set on a deleted account's tombstone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<bson::DateTime>,
 }
 
 /// `lastSeen` of a user who never connected (documents of the NestJS service may lack it).
@@ -67,6 +76,10 @@ impl From<&UserRecord> for UserDoc {
             is_online: user.is_online,
             created_at: to_bson_time(&user.created_at),
             updated_at: to_bson_time(&user.updated_at),
+            roles: user.roles.clone(),
+            banned: user.standing.banned(),
+            suspended_until: user.standing.suspended_until().as_ref().map(to_bson_time),
+            deleted_at: user.deleted_at.as_ref().map(to_bson_time),
         }
     }
 }
@@ -85,6 +98,12 @@ impl From<UserDoc> for UserRecord {
             is_online: doc.is_online,
             created_at: doc.created_at.to_chrono(),
             updated_at: doc.updated_at.to_chrono(),
+            roles: doc.roles,
+            standing: Standing::from_parts(
+                doc.banned,
+                doc.suspended_until.map(|at| at.to_chrono()),
+            ),
+            deleted_at: doc.deleted_at.map(|at| at.to_chrono()),
         }
     }
 }
@@ -255,6 +274,110 @@ impl UserStore for MongoStore {
         Ok(found.is_some())
     }
 
+    async fn set_user_roles(
+        &self,
+        id: UserId,
+        roles: Vec<Role>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>> {
+        let roles: Vec<&str> = roles.iter().map(Role::as_str).collect();
+        let updated = self
+            .users()
+            .find_one_and_update(
+                doc! { "_id": id.0, "deletedAt": Bson::Null },
+                doc! { "$set": { "roles": roles, "updatedAt": to_bson_time(&now) } },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(map_err)?;
+        Ok(updated.map(UserRecord::from))
+    }
+
+    async fn set_user_standing(
+        &self,
+        id: UserId,
+        standing: Standing,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>> {
+        let until = standing
+            .suspended_until()
+            .as_ref()
+            .map_or(Bson::Null, |at| Bson::DateTime(to_bson_time(at)));
+        let updated = self
+            .users()
+            .find_one_and_update(
+                doc! { "_id": id.0, "deletedAt": Bson::Null },
+                doc! { "$set": {
+                    "banned": standing.banned(),
+                    "suspendedUntil": until,
+                    "updatedAt": to_bson_time(&now),
+                } },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(map_err)?;
+        Ok(updated.map(UserRecord::from))
+    }
+
+    async fn tombstone_user(&self, id: UserId, now: DateTime<Utc>) -> StoreResult<bool> {
+        let at = to_bson_time(&now);
+        let result = self
+            .users()
+            .update_one(
+                doc! { "_id": id.0, "deletedAt": Bson::Null },
+                doc! {
+                    "$set": {
+                        "email": format!("{id}@deleted.invalid"),
+                        "password": "",
+                        "firstName": Bson::Null,
+                        "firstNameLower": Bson::Null,
+                        "lastName": Bson::Null,
+                        "lastNameLower": Bson::Null,
+                        "avatar": Bson::Null,
+                        "roles": [],
+                        "isOnline": false,
+                        "deletedAt": at,
+                        "updatedAt": at,
+                    },
+                },
+            )
+            .await
+            .map_err(map_err)?;
+        self.blocks_collection()
+            .delete_many(doc! { "$or": [{ "blocker": id.0 }, { "blocked": id.0 }] })
+            .await
+            .map_err(map_err)?;
+        Ok(result.modified_count == 1)
+    }
+
+    async fn release_usernames(&self, deleted_before: DateTime<Utc>) -> StoreResult<u64> {
+        let held: Vec<UserDoc> = self
+            .users()
+            .find(doc! { "deletedAt": { "$lt": to_bson_time(&deleted_before) } })
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        let mut released = 0;
+        for user in held {
+            let freed = format!("deleted-{}", UserId(user.id));
+            if user.username_lower == freed {
+                continue;
+            }
+            let result = self
+                .users()
+                .update_one(
+                    doc! { "_id": user.id },
+                    doc! { "$set": { "username": &freed, "usernameLower": &freed } },
+                )
+                .await
+                .map_err(map_err)?;
+            released += result.modified_count;
+        }
+        Ok(released)
+    }
+
     async fn set_last_seen(
         &self,
         id: UserId,
@@ -282,6 +405,7 @@ impl UserStore for MongoStore {
         let anchored = format!("^{}", regex_escape(prefix));
         let filter = doc! {
             "_id": { "$ne": exclude.0 },
+            "deletedAt": Bson::Null,
             "$or": [
                 { "usernameLower": { "$regex": &anchored } },
                 { "firstNameLower": { "$regex": &anchored } },

@@ -6,7 +6,7 @@ use rusqlite::{params, Row};
 
 use super::{all, count, execute, optional, parse_column, parse_time, SqliteStore};
 use crate::{
-    model::{Attachment, AttachmentId},
+    model::{Attachment, AttachmentId, UserId},
     store::{AttachmentClaim, AttachmentStore, StoreError, StoreResult},
     time::to_iso,
 };
@@ -158,6 +158,22 @@ impl AttachmentStore for SqliteStore {
         self.engine()
             .write(move |conn| {
                 execute(conn, "DELETE FROM attachments WHERE id = ?", [id]).map(|_| ())
+            })
+            .await
+    }
+
+    async fn attachments_of(&self, uploader: UserId) -> StoreResult<Vec<Attachment>> {
+        self.engine()
+            .read(move |conn| {
+                all(
+                    conn,
+                    &format!("SELECT {COLUMNS} FROM attachments WHERE uploader = ?"),
+                    [uploader.to_hex()],
+                    read_row,
+                )?
+                .into_iter()
+                .map(into_attachment)
+                .collect()
             })
             .await
     }

@@ -17,6 +17,7 @@ mod feed;
 mod groups;
 mod leases;
 mod messages;
+mod moderation;
 mod rate_limits;
 mod realtime;
 mod sessions;
@@ -121,6 +122,11 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
         ("messages", "edited_at", "TEXT"),
         ("messages", "deleted_at", "TEXT"),
         ("messages", "reply_to", "TEXT"),
+        ("messages", "removed_by", "TEXT"),
+        ("users", "roles", "TEXT NOT NULL DEFAULT ''"),
+        ("users", "banned", "INTEGER NOT NULL DEFAULT 0"),
+        ("users", "suspended_until", "TEXT"),
+        ("users", "deleted_at", "TEXT"),
     ];
     for (table, column, kind) in ADDED {
         let columns = all(

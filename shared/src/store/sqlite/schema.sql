@@ -15,7 +15,13 @@ CREATE TABLE IF NOT EXISTS users (
     last_seen      TEXT NOT NULL,
     is_online      INTEGER NOT NULL DEFAULT 0 CHECK (is_online IN (0, 1)),
     created_at     TEXT NOT NULL,
-    updated_at     TEXT NOT NULL
+    updated_at     TEXT NOT NULL,
+    -- trust and safety: `moderator,admin`; a ban; a suspension's end; an account's deletion
+    -- (the row stays as a tombstone, username held until released)
+    roles           TEXT NOT NULL DEFAULT '',
+    banned          INTEGER NOT NULL DEFAULT 0,
+    suspended_until TEXT,
+    deleted_at      TEXT
 );
 CREATE INDEX IF NOT EXISTS users_is_online ON users (is_online);
 CREATE INDEX IF NOT EXISTS users_first_name_lower ON users (first_name_lower);
@@ -86,6 +92,8 @@ CREATE TABLE IF NOT EXISTS messages (
     deleted_at        TEXT,
     -- the messageId this one answers (shown as the quoted message is now)
     reply_to          TEXT,
+    -- 'moderator': the tombstone was made by a moderator, not the sender
+    removed_by        TEXT,
     UNIQUE (sender, client_message_id),
     CHECK ((chat_type = 'PRIVATE' AND receiver IS NOT NULL AND group_id IS NULL)
         OR (chat_type = 'GROUP' AND group_id IS NOT NULL AND receiver IS NULL))
@@ -230,3 +238,25 @@ CREATE TABLE IF NOT EXISTS attachments (
     expires_at   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attachments_pending ON attachments (expires_at) WHERE message_id IS NULL;
+-- an account's files, for its deletion
+CREATE INDEX IF NOT EXISTS attachments_uploader ON attachments (uploader);
+
+-- Reports of messages and users (the moderation queue). `open_key` is reporter and target while
+-- open (one open report each), the report's own id once closed; `body` is the whole report.
+CREATE TABLE IF NOT EXISTS reports (
+    id         TEXT PRIMARY KEY CHECK (length(id) = 24),
+    reporter   TEXT NOT NULL,
+    target_key TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    open_key   TEXT NOT NULL UNIQUE,
+    body       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reports_status ON reports (status, id);
+CREATE INDEX IF NOT EXISTS reports_target ON reports (target_key, status);
+CREATE INDEX IF NOT EXISTS reports_reporter ON reports (reporter);
+
+-- What moderators and admins did, newest last (ids are time-ordered); `body` is the entry.
+CREATE TABLE IF NOT EXISTS audit_log (
+    id   TEXT PRIMARY KEY CHECK (length(id) = 24),
+    body TEXT NOT NULL
+);

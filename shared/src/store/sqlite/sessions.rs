@@ -175,6 +175,24 @@ impl SessionStore for SqliteStore {
             .await
     }
 
+    async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64> {
+        self.engine()
+            .write(move |conn| {
+                let ended = all(
+                    conn,
+                    "DELETE FROM sessions WHERE user_id = ? RETURNING id",
+                    [user_id.to_hex()],
+                    |row| row.get::<_, String>(0),
+                )?;
+                for id in &ended {
+                    let id = parse_column("sessions.id", id)?;
+                    record(conn, &Change::SessionEnded(id), crate::time::now())?;
+                }
+                Ok(ended.len() as u64)
+            })
+            .await
+    }
+
     async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> StoreResult<u64> {
         self.engine()
             .write(move |conn| {

@@ -6,7 +6,10 @@ use rusqlite::{params, params_from_iter, Connection, Row};
 
 use super::{all, execute, optional, parse_column, parse_time, placeholders, SqliteStore};
 use crate::{
-    model::{search_key, NewUser, ProfilePatch, UserId, UserRecord},
+    model::{
+        roles_from_text, roles_to_text, search_key, NewUser, ProfilePatch, Role, Standing, UserId,
+        UserRecord,
+    },
     store::{StoreResult, UserStore},
     time::to_iso,
 };
@@ -23,6 +26,10 @@ struct UserRow {
     is_online: bool,
     created_at: String,
     updated_at: String,
+    roles: String,
+    banned: bool,
+    suspended_until: Option<String>,
+    deleted_at: Option<String>,
 }
 
 impl UserRow {
@@ -40,6 +47,10 @@ impl UserRow {
             is_online: row.get(8)?,
             created_at: row.get(9)?,
             updated_at: row.get(10)?,
+            roles: row.get(11)?,
+            banned: row.get(12)?,
+            suspended_until: row.get(13)?,
+            deleted_at: row.get(14)?,
         })
     }
 
@@ -56,12 +67,24 @@ impl UserRow {
             is_online: self.is_online,
             created_at: parse_time("users.created_at", &self.created_at)?,
             updated_at: parse_time("users.updated_at", &self.updated_at)?,
+            roles: roles_from_text(&self.roles),
+            standing: Standing::from_parts(
+                self.banned,
+                self.suspended_until
+                    .map(|at| parse_time("users.suspended_until", &at))
+                    .transpose()?,
+            ),
+            deleted_at: self
+                .deleted_at
+                .map(|at| parse_time("users.deleted_at", &at))
+                .transpose()?,
         })
     }
 }
 
 const COLUMNS: &str = "id, username, email, password, first_name, last_name, avatar, last_seen, \
-                       is_online, created_at, updated_at";
+                       is_online, created_at, updated_at, roles, banned, suspended_until, \
+                       deleted_at";
 
 fn records(rows: Vec<UserRow>) -> StoreResult<Vec<UserRecord>> {
     rows.into_iter().map(UserRow::into_record).collect()
@@ -307,6 +330,95 @@ impl UserStore for SqliteStore {
             .await
     }
 
+    async fn set_user_roles(
+        &self,
+        id: UserId,
+        roles: Vec<Role>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>> {
+        self.engine()
+            .write(move |conn| {
+                let sql = format!(
+                    "UPDATE users SET roles = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL \
+                     RETURNING {COLUMNS}"
+                );
+                optional(
+                    conn,
+                    &sql,
+                    params![roles_to_text(&roles), to_iso(&now), id.to_hex()],
+                    UserRow::read,
+                )?
+                .map(UserRow::into_record)
+                .transpose()
+            })
+            .await
+    }
+
+    async fn set_user_standing(
+        &self,
+        id: UserId,
+        standing: Standing,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>> {
+        self.engine()
+            .write(move |conn| {
+                let sql = format!(
+                    "UPDATE users SET banned = ?, suspended_until = ?, updated_at = ? \
+                     WHERE id = ? AND deleted_at IS NULL RETURNING {COLUMNS}"
+                );
+                optional(
+                    conn,
+                    &sql,
+                    params![
+                        standing.banned(),
+                        standing.suspended_until().as_ref().map(to_iso),
+                        to_iso(&now),
+                        id.to_hex()
+                    ],
+                    UserRow::read,
+                )?
+                .map(UserRow::into_record)
+                .transpose()
+            })
+            .await
+    }
+
+    async fn tombstone_user(&self, id: UserId, now: DateTime<Utc>) -> StoreResult<bool> {
+        self.engine()
+            .write(move |conn| {
+                let changed = execute(
+                    conn,
+                    "UPDATE users SET email = id || '@deleted.invalid', password = '', \
+                     first_name = NULL, first_name_lower = NULL, last_name = NULL, \
+                     last_name_lower = NULL, avatar = NULL, roles = '', is_online = 0, \
+                     deleted_at = ?1, updated_at = ?1 WHERE id = ?2 AND deleted_at IS NULL",
+                    params![to_iso(&now), id.to_hex()],
+                )?;
+                execute(
+                    conn,
+                    "DELETE FROM blocks WHERE blocker = ?1 OR blocked = ?1",
+                    [id.to_hex()],
+                )?;
+                Ok(changed == 1)
+            })
+            .await
+    }
+
+    async fn release_usernames(&self, deleted_before: DateTime<Utc>) -> StoreResult<u64> {
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "UPDATE users SET username = 'deleted-' || id, username_lower = 'deleted-' || id \
+                     WHERE deleted_at IS NOT NULL AND deleted_at < ? \
+                     AND username_lower <> 'deleted-' || id",
+                    [to_iso(&deleted_before)],
+                )
+                .map(|changed| changed as u64)
+            })
+            .await
+    }
+
     async fn set_last_seen(
         &self,
         id: UserId,
@@ -329,7 +441,7 @@ impl UserStore for SqliteStore {
 pub const SEARCH_USERS_WHERE: &str = "((username_lower >= ?1 AND username_lower < ?2) \
      OR (first_name_lower >= ?1 AND first_name_lower < ?2) \
      OR (last_name_lower >= ?1 AND last_name_lower < ?2)) \
-     AND id <> ?3 ORDER BY username_lower LIMIT ?4";
+     AND id <> ?3 AND deleted_at IS NULL ORDER BY username_lower LIMIT ?4";
 
 /// The smallest string above every string that starts with `prefix` (in SQLite's byte order).
 fn prefix_upper_bound(prefix: &str) -> String {

@@ -21,6 +21,7 @@ use crate::{
 };
 
 mod conversations;
+mod erasure;
 mod history;
 mod search;
 mod writes;
@@ -54,6 +55,9 @@ pub(crate) struct MessageDoc {
     edited_at: Option<bson::DateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     deleted_at: Option<bson::DateTime>,
+    /// `"moderator"` on a tombstone a moderator made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    removed_by: Option<String>,
     /// One entry per user and emoji, in reaction order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     reactions: Vec<ReactionDoc>,
@@ -61,6 +65,9 @@ pub(crate) struct MessageDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reply_to: Option<ReplyDoc>,
 }
+
+/// `removedBy` of a tombstone a moderator made.
+pub(super) const REMOVED_BY_MODERATOR: &str = "moderator";
 
 /// The quote a reply carries (`replyTo`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,6 +107,9 @@ impl From<&Message> for MessageDoc {
             updated_at: to_bson_time(&m.updated_at),
             edited_at: m.edited_at.as_ref().map(to_bson_time),
             deleted_at: m.deleted_at.as_ref().map(to_bson_time),
+            removed_by: m
+                .removed_by_moderator
+                .then(|| REMOVED_BY_MODERATOR.to_owned()),
             reactions: m
                 .reactions
                 .iter()
@@ -140,6 +150,7 @@ impl From<MessageDoc> for Message {
             edited_at: d.edited_at.map(|at| at.to_chrono()),
             deleted: d.deleted_at.is_some(),
             deleted_at: d.deleted_at.map(|at| at.to_chrono()),
+            removed_by_moderator: d.removed_by.as_deref() == Some(REMOVED_BY_MODERATOR),
             reactions: Reaction::group(
                 d.reactions
                     .into_iter()
@@ -197,8 +208,9 @@ impl MessageStore for MongoStore {
         &self,
         id: MessageOid,
         now: DateTime<Utc>,
+        by_moderator: bool,
     ) -> StoreResult<Option<(Message, bool)>> {
-        self.delete(id, now).await
+        self.delete(id, now, by_moderator).await
     }
 
     async fn search_messages(&self, search: MessageSearch) -> StoreResult<Vec<Message>> {
@@ -281,5 +293,23 @@ impl MessageStore for MongoStore {
 
     async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>> {
         self.group_room_summaries(user, groups).await
+    }
+
+    async fn erase_messages_of(
+        &self,
+        user: UserId,
+        keep_tombstones: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.erase_of(user, keep_tombstones, now).await
+    }
+
+    async fn messages_sent_by(
+        &self,
+        sender: UserId,
+        after: Option<MessageOid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        self.sent_by(sender, after, limit).await
     }
 }

@@ -105,14 +105,23 @@ impl MongoStore {
         &self,
         id: MessageOid,
         now: DateTime<Utc>,
+        by_moderator: bool,
     ) -> StoreResult<Option<(Message, bool)>> {
         let at = to_bson_time(&now);
+        let removed_by = if by_moderator {
+            Bson::String(super::REMOVED_BY_MODERATOR.to_owned())
+        } else {
+            Bson::Null
+        };
         let deleted = self
             .messages()
             .find_one_and_update(
                 doc! { "_id": id.0, "deletedAt": Bson::Null },
                 doc! {
-                    "$set": { "message": "", "deletedAt": at, "updatedAt": at, "reactions": [] },
+                    "$set": {
+                        "message": "", "deletedAt": at, "updatedAt": at, "reactions": [],
+                        "removedBy": removed_by,
+                    },
                     "$unset": { "attachment": "" },
                 },
             )

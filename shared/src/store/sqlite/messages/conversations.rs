@@ -68,14 +68,30 @@ pub(super) fn read_in_conversation(
 /// rows existed (at open, when there are private messages but no rows) and after bulk loads.
 pub(crate) fn rebuild_conversations(conn: &Connection) -> StoreResult<()> {
     execute(conn, "DELETE FROM conversations", [])?;
-    execute(
-        conn,
+    insert_conversations(conn, "", &[])
+}
+
+/// Rebuilds the conversation rows of `rooms` (private conversations whose messages were erased).
+pub(super) fn rebuild_rooms(conn: &Connection, rooms: &[String]) -> StoreResult<()> {
+    if rooms.is_empty() {
+        return Ok(());
+    }
+    let list = placeholders(rooms.len());
+    let sql = format!("DELETE FROM conversations WHERE chat_room_id IN ({list})");
+    execute(conn, &sql, params_from_iter(rooms))?;
+    insert_conversations(conn, &format!("AND chat_room_id IN ({list})"), rooms)
+}
+
+/// Inserts the conversation rows computed from the private messages that match `filter` (SQL
+/// after `WHERE chat_type = 'PRIVATE'`, its parameters `rooms`).
+fn insert_conversations(conn: &Connection, filter: &str, rooms: &[String]) -> StoreResult<()> {
+    let sql = format!(
         "WITH parts AS ( \
            SELECT sender AS user_id, chat_room_id, id, created_at, 0 AS unread_one \
-             FROM messages WHERE chat_type = 'PRIVATE' \
+             FROM messages WHERE chat_type = 'PRIVATE' {filter} \
            UNION ALL \
            SELECT receiver, chat_room_id, id, created_at, status <> 'READ' AND deleted_at IS NULL \
-             FROM messages WHERE chat_type = 'PRIVATE'), \
+             FROM messages WHERE chat_type = 'PRIVATE' {filter}), \
          ranked AS ( \
            SELECT user_id, chat_room_id, id, created_at, \
              ROW_NUMBER() OVER (PARTITION BY user_id, chat_room_id \
@@ -83,9 +99,11 @@ pub(crate) fn rebuild_conversations(conn: &Connection) -> StoreResult<()> {
              SUM(unread_one) OVER (PARTITION BY user_id, chat_room_id) AS unread \
            FROM parts) \
          INSERT INTO conversations (user_id, chat_room_id, last_message, last_at, unread) \
-         SELECT user_id, chat_room_id, id, created_at, unread FROM ranked WHERE rn = 1",
-        [],
-    )?;
+         SELECT user_id, chat_room_id, id, created_at, unread FROM ranked WHERE rn = 1"
+    );
+    // The filter's parameters appear twice, once per half of the union.
+    let params: Vec<&String> = rooms.iter().chain(rooms.iter()).collect();
+    execute(conn, &sql, params_from_iter(params))?;
     Ok(())
 }
 

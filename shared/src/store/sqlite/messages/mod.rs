@@ -18,6 +18,7 @@ use crate::{
 };
 
 mod conversations;
+mod erasure;
 mod history;
 mod search;
 mod writes;
@@ -41,10 +42,13 @@ pub(super) const COLUMNS: &str =
     AS reactions, CASE WHEN m.reply_to IS NULL THEN NULL ELSE (SELECT json_object( \
     'messageId', q.message_id, 'sender', q.sender, 'message', q.message, \
     'deleted', json(CASE WHEN q.deleted_at IS NULL THEN 'false' ELSE 'true' END)) \
-    FROM messages q WHERE q.message_id = m.reply_to) END AS reply_to";
+    FROM messages q WHERE q.message_id = m.reply_to) END AS reply_to, m.removed_by";
+
+/// `messages.removed_by` of a tombstone a moderator made.
+pub(super) const REMOVED_BY_MODERATOR: &str = "moderator";
 
 /// The number of columns in `COLUMNS` (a room summary's unread count follows them).
-pub(super) const COLUMN_COUNT: usize = 18;
+pub(super) const COLUMN_COUNT: usize = 19;
 
 /// The `attachment` column: the seed's URL as it is, a stored file as its JSON object (a URL never
 /// starts with `{`, so old rows need no migration).
@@ -83,6 +87,7 @@ pub(super) struct MessageRow {
     deleted_at: Option<String>,
     reactions: String,
     reply_to: Option<String>,
+    removed_by: Option<String>,
 }
 
 impl MessageRow {
@@ -107,6 +112,7 @@ impl MessageRow {
             deleted_at: row.get(15)?,
             reactions: row.get(16)?,
             reply_to: row.get(17)?,
+            removed_by: row.get(18)?,
         })
     }
 
@@ -147,6 +153,7 @@ impl MessageRow {
                 .deleted_at
                 .map(|at| parse_time("messages.deleted_at", &at))
                 .transpose()?,
+            removed_by_moderator: self.removed_by.as_deref() == Some(REMOVED_BY_MODERATOR),
             reactions: parse_reactions(&self.reactions)?,
             reply_to: self
                 .reply_to
@@ -225,9 +232,10 @@ impl MessageStore for SqliteStore {
         &self,
         id: MessageOid,
         now: DateTime<Utc>,
+        by_moderator: bool,
     ) -> StoreResult<Option<(Message, bool)>> {
         self.engine()
-            .write(move |conn| writes::delete(conn, id, now))
+            .write(move |conn| writes::delete(conn, id, now, by_moderator))
             .await
     }
 
@@ -341,6 +349,28 @@ impl MessageStore for SqliteStore {
         let groups = groups.to_vec();
         self.engine()
             .read(move |conn| conversations::group_rooms(conn, user, &groups))
+            .await
+    }
+
+    async fn erase_messages_of(
+        &self,
+        user: UserId,
+        keep_tombstones: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.engine()
+            .write(move |conn| erasure::erase(conn, user, keep_tombstones, now))
+            .await
+    }
+
+    async fn messages_sent_by(
+        &self,
+        sender: UserId,
+        after: Option<MessageOid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        self.engine()
+            .read(move |conn| erasure::sent_by(conn, sender, after, limit))
             .await
     }
 }

@@ -124,6 +124,7 @@ pub(super) fn delete(
     conn: &Connection,
     id: MessageOid,
     now: DateTime<Utc>,
+    by_moderator: bool,
 ) -> StoreResult<Option<(Message, bool)>> {
     let Some(before) = load(conn, &id.to_hex())? else {
         return Ok(None);
@@ -133,9 +134,14 @@ pub(super) fn delete(
     }
     execute(
         conn,
-        "UPDATE messages SET message = '', attachment = NULL, deleted_at = ?, updated_at = ? \
-         WHERE id = ?",
-        params![to_iso(&now), to_iso(&now), id.to_hex()],
+        "UPDATE messages SET message = '', attachment = NULL, deleted_at = ?, updated_at = ?, \
+         removed_by = ? WHERE id = ?",
+        params![
+            to_iso(&now),
+            to_iso(&now),
+            by_moderator.then_some(super::REMOVED_BY_MODERATOR),
+            id.to_hex()
+        ],
     )?;
     execute(
         conn,
