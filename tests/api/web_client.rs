@@ -92,7 +92,11 @@ async fn the_vendored_socket_io_client_is_the_pinned_npm_release() {
     );
 }
 
-/// With default settings: the page opened at `127.0.0.1` (the whole conversation) and at
+/// The account the browser's admin registers with (`ADMIN_EMAILS`).
+const ADMIN_EMAIL: &str = "root-admin@example.com";
+
+/// With default settings: the page opened at `127.0.0.1` (the whole conversation, then reporting,
+/// moderation, data export and account deletion) and at
 /// `localhost` connects its socket; at a host name the node does not allow, the page says why.
 #[tokio::test]
 async fn two_people_chat_through_the_web_client_in_a_real_browser() {
@@ -109,6 +113,7 @@ async fn two_people_chat_through_the_web_client_in_a_real_browser() {
             ("ATTACHMENTS_PUBLIC_URL", files.as_str()),
             ("JWT_EXPIRATION", "20s"),
             ("MESSAGE_RATE_LIMIT_MAX", "1000"),
+            ("ADMIN_EMAILS", ADMIN_EMAIL),
         ],
     )
     .await;
@@ -127,9 +132,10 @@ async fn two_people_chat_through_the_web_client_in_a_real_browser() {
         ("127.0.0.1", "chat"),
         ("localhost", "connects"),
         ("foreign.test", "refused"),
+        ("127.0.0.1", "safety"),
     ] {
         let page = format!("http://{host}:{app_port}/app/");
-        let output = node::run("web-client.mjs", &[&page, shots, mode]).await;
+        let output = node::run("web-client.mjs", &[&page, shots, mode, ADMIN_EMAIL]).await;
         assert!(
             output.contains("ok: every step passed"),
             "{page} ({mode}): {output}"
@@ -139,4 +145,5 @@ async fn two_people_chat_through_the_web_client_in_a_real_browser() {
     assert!(shots.join("web-client.png").exists());
     assert!(shots.join("web-client-alice.png").exists());
     assert!(shots.join("web-client-refused.png").exists());
+    assert!(shots.join("web-client-moderation.png").exists());
 }

@@ -2,19 +2,21 @@
 // their own: register, find each other, private chat with typing, ticks, presence, reactions,
 // replies, edit, delete, search, history paging, a dropped socket that catches up, a group, and a
 // token refresh. Run by tests/api/web_client.rs:
-//   node web-client.mjs <app url> <screenshot dir> [chat|connects|refused]
+//   node web-client.mjs <app url> <screenshot dir> [chat|connects|refused|safety <admin email>]
 // `connects`: one person registers and the page's socket connects (the page's origin is allowed);
 // `refused`: the node refuses the page's origin and the page says why. The host name foreign.test
 // resolves to 127.0.0.1, so a page can be served from an origin the node does not allow.
+// `safety`: a message is reported, the admin (the account ADMIN_EMAILS names) removes it from the
+// moderation page, the reporter downloads their data and deletes their account.
 // Exits non-zero with the failing step on any failure.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 
-const [appUrl, shots, mode = 'chat'] = process.argv.slice(2);
-if (!appUrl || !shots || !['chat', 'connects', 'refused'].includes(mode)) {
-  console.error('usage: node web-client.mjs <app url> <screenshot dir> [chat|connects|refused]');
+const [appUrl, shots, mode = 'chat', adminEmail] = process.argv.slice(2);
+if (!appUrl || !shots || !['chat', 'connects', 'refused', 'safety'].includes(mode) || (mode === 'safety' && !adminEmail)) {
+  console.error('usage: node web-client.mjs <app url> <screenshot dir> [chat|connects|refused|safety <admin email>]');
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
@@ -31,7 +33,7 @@ const browser = await chromium.launch({
     '--host-resolver-rules=MAP foreign.test 127.0.0.1'],
 });
 
-async function person(name, { connected = true } = {}) {
+async function person(name, { connected = true, email } = {}) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
@@ -52,7 +54,7 @@ async function person(name, { connected = true } = {}) {
   await page.click('#tab-register');
   const form = page.locator('#register-form');
   await form.locator('[name=username]').fill(username);
-  await form.locator('[name=email]').fill(`${username}@example.com`);
+  await form.locator('[name=email]').fill(email || `${username}@example.com`);
   await form.locator('[name=firstName]').fill(name[0].toUpperCase() + name.slice(1));
   await form.locator('[name=password]').fill('SecurePass123!');
   await form.locator('button[type=submit]').click();
@@ -269,8 +271,62 @@ async function refused() {
   await dave.page.screenshot({ path: join(shots, 'web-client-refused.png') });
 }
 
+/** Reporting, moderation, data export and account deletion through the page. */
+async function safety() {
+  step('erin writes something; frank reports it from the message');
+  const erin = await person('erin');
+  const frank = await person('frank');
+  await erin.page.fill('#people-query', frank.username.slice(0, 6));
+  await erin.page.locator(`#people-results li[data-user="${frank.username}"]`).click();
+  await send(erin, 'you are awful');
+  await frank.page.locator('#rooms li', { hasText: 'you are awful' }).click();
+  const awful = message(frank, 'you are awful');
+  await awful.waitFor();
+  await awful.hover();
+  await awful.locator('.action-report').click();
+  await frank.page.selectOption('#report-form [name=reason]', 'harassment');
+  await frank.page.fill('#report-form [name=note]', 'insults me');
+  await frank.page.click('#report-send');
+  await waitText(frank.page.locator('#chat-notice'), 'Reported');
+  if (await message(erin, 'you are awful').locator('.action-report').count() !== 0) throw new Error('one can report one\'s own message');
+
+  step('the admin opens the moderation page and removes the message; both pages show the tombstone');
+  const root = await person('root', { email: adminEmail });
+  if (await erin.page.locator('#moderation').isVisible()) throw new Error('a plain user sees the moderation page');
+  await root.page.locator('#moderation').waitFor({ state: 'visible' });
+  await root.page.click('#moderation');
+  const report = root.page.locator('#admin-reports li.report', { hasText: 'you are awful' });
+  await report.waitFor();
+  await waitText(report, 'harassment');
+  await root.page.screenshot({ path: join(shots, 'web-client-moderation.png') });
+  await report.locator('.resolve-removeMessage').click();
+  await waitText(root.page.locator('#admin-reports li'), 'No open reports');
+  for (const who of [erin, frank]) {
+    await waitText(who.page.locator('#messages .message.deleted .text'), 'Removed by a moderator');
+  }
+
+  step('frank downloads his data: his profile and messages only');
+  await send(frank, 'my own words');
+  const [download] = await Promise.all([frank.page.waitForEvent('download'), frank.page.click('#export-data')]);
+  const data = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  if (data.profile.username !== frank.username) throw new Error(`export of ${data.profile.username}`);
+  const texts = data.messages.map((m) => m.message);
+  if (!texts.includes('my own words') || texts.includes('you are awful')) throw new Error(`export messages: ${JSON.stringify(texts)}`);
+
+  step('frank deletes his account; erin sees "Deleted user"');
+  await frank.page.click('#delete-account');
+  await frank.page.fill('#delete-form [name=password]', 'wrong password');
+  await frank.page.click('#delete-confirm');
+  await waitText(frank.page.locator('#delete-error'), 'incorrect');
+  await frank.page.fill('#delete-form [name=password]', 'SecurePass123!');
+  await frank.page.click('#delete-confirm');
+  await waitText(frank.page.locator('#auth-error'), 'deleted');
+  await erin.page.reload();
+  await erin.page.locator('#rooms li', { hasText: 'Deleted user' }).waitFor();
+}
+
 try {
-  await ({ chat, connects, refused })[mode]();
+  await ({ chat, connects, refused, safety })[mode]();
   if (problems.length) throw new Error(`the pages reported problems:\n${problems.join('\n')}`);
   console.log('ok: every step passed');
 } catch (err) {

@@ -19,6 +19,7 @@
     current: null, // {room, messages: Map, oldest, newest, hasMore, loading}
     compose: null, // {mode: 'reply'|'edit', message}
     groupDraft: new Map(),
+    reporting: null, // the message being reported
     typing: { sent: false, timer: null, shown: new Map() },
     refreshTimer: null,
     refreshing: null,
@@ -182,6 +183,7 @@
   }
   function displayName(user) {
     if (!user) return 'someone';
+    if (user.deleted) return 'Deleted user';
     return user.firstName ? `${user.firstName} (@${user.username})` : `@${user.username}`;
   }
   function shortName(userId) {
@@ -209,7 +211,7 @@
   }
   function preview(message) {
     if (!message) return 'No messages yet';
-    if (message.deleted) return 'Message deleted';
+    if (message.deleted) return message.removedByModerator ? 'Removed by a moderator' : 'Message deleted';
     const who = message.sender === myId() ? 'You: ' : senderPrefix(message);
     const file = storedFile(message);
     if (file && !message.message) return `${who}📎 ${isImage(file) ? 'photo' : file.fileName}`;
@@ -496,7 +498,8 @@
     }
     const attachment = message.deleted ? null : renderAttachment(message);
     if (attachment) node.append(attachment);
-    if (message.deleted || message.message) node.append(el('div', 'text', message.deleted ? 'Message deleted' : message.message));
+    const tombstone = message.removedByModerator ? 'Removed by a moderator' : 'Message deleted';
+    if (message.deleted || message.message) node.append(el('div', 'text', message.deleted ? tombstone : message.message));
     if (message.reactions && message.reactions.length > 0) {
       const row = el('div', 'reactions');
       for (const reaction of message.reactions) {
@@ -531,6 +534,8 @@
     if (mine) {
       button('✎', 'edit', () => startCompose('edit', message));
       button('🗑', 'delete', () => deleteMessage(message));
+    } else {
+      button('⚑', 'report', () => openReport(message));
     }
     return bar;
   }
@@ -729,8 +734,8 @@
     }
     renderRooms();
   }
-  function applyDeleted({ messageId, deletedAt }) {
-    patchMessage(messageId, { deleted: true, deletedAt, message: '', reactions: [], attachment: undefined });
+  function applyDeleted({ messageId, deletedAt, removedByModerator }) {
+    patchMessage(messageId, { deleted: true, deletedAt, removedByModerator: !!removedByModerator, message: '', reactions: [], attachment: undefined });
   }
   function applyReactions({ messageId, reactions }) { patchMessage(messageId, { reactions }); }
 
@@ -839,6 +844,109 @@
     } catch (err) { showError('chat-error', err); }
   }
 
+  // ---- trust and safety -------------------------------------------------------------------
+  function notify(text) {
+    $('chat-notice').textContent = text;
+    setTimeout(() => { if ($('chat-notice').textContent === text) $('chat-notice').textContent = ''; }, 5000);
+  }
+
+  function openReport(message) {
+    state.reporting = message;
+    $('report-excerpt').textContent = message.message || '';
+    $('report-dialog').showModal();
+  }
+
+  async function sendReport(event) {
+    event.preventDefault();
+    const form = $('report-form');
+    const data = new FormData(form);
+    const note = data.get('note').trim();
+    try {
+      await api('POST', `/chat/message/${encodeURIComponent(state.reporting.messageId)}/report`,
+        { reason: data.get('reason'), ...(note ? { note } : {}) });
+      $('report-dialog').close();
+      form.reset();
+      notify('Reported. A moderator will look at it.');
+    } catch (err) { showError('chat-error', err); $('report-dialog').close(); }
+  }
+
+  /** GET /users/me/export, saved as a file by the browser. */
+  async function downloadData() {
+    try {
+      const get = () => fetch(`${state.config.apiBase}/users/me/export`, { headers: { Authorization: `Bearer ${state.session.accessToken}` } });
+      let res = await get();
+      if (res.status === 401) { await refreshTokens(); res = await get(); }
+      if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+      const url = URL.createObjectURL(await res.blob());
+      const link = el('a');
+      link.href = url;
+      link.download = 'chat-export.json';
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) { showError('chat-error', err); }
+  }
+
+  async function deleteAccount(event) {
+    event.preventDefault();
+    const form = $('delete-form');
+    try {
+      await api('DELETE', '/users/me', { password: new FormData(form).get('password') });
+      $('delete-dialog').close();
+      form.reset();
+      signOut('Your account was deleted.');
+    } catch (err) { showError('delete-error', err); }
+  }
+
+  function isModerator() {
+    const roles = (me() && me().roles) || [];
+    return roles.includes('moderator') || roles.includes('admin');
+  }
+
+  function describeTarget(target) {
+    if (target.kind === 'message') return `Message by ${shortName(target.author)}`;
+    return `User ${shortName(target.userId)}`;
+  }
+
+  async function loadReports() {
+    showError('admin-error', null);
+    try {
+      const page = await api('GET', '/admin/reports');
+      const people = new Set(page.reports.flatMap((r) => [r.reporter, r.target.author || r.target.userId]));
+      await Promise.all([...people].map(profile));
+      const items = page.reports.map((report) => {
+        const item = el('li', 'report');
+        item.dataset.report = report.reportId;
+        item.append(el('div', '', `${describeTarget(report.target)} · ${report.reason.replace('_', ' ')} · reported by ${shortName(report.reporter)}`));
+        if (report.target.excerpt) item.append(el('div', 'excerpt', report.target.excerpt));
+        if (report.note) item.append(el('div', 'muted', report.note));
+        const row = el('div', 'row');
+        const action = (label, body) => {
+          const b = el('button', `resolve-${body.action}`, label);
+          b.type = 'button';
+          b.addEventListener('click', () => resolveReport(report, body));
+          row.append(b);
+        };
+        if (report.target.kind === 'message') action('Remove message', { action: 'removeMessage' });
+        action('Suspend 1 day', { action: 'suspend', until: new Date(Date.now() + 86_400_000).toISOString() });
+        action('Ban', { action: 'ban' });
+        action('Dismiss', { action: 'dismiss' });
+        item.append(row);
+        return item;
+      });
+      if (items.length === 0) items.push(el('li', 'muted', 'No open reports.'));
+      $('admin-reports').replaceChildren(...items);
+    } catch (err) { showError('admin-error', err); }
+  }
+
+  async function resolveReport(report, body) {
+    try {
+      await api('POST', `/admin/reports/${report.reportId}/resolve`, body);
+      await loadReports();
+    } catch (err) { showError('admin-error', err); }
+  }
+
   // ---- groups -----------------------------------------------------------------------------
   function renderGroupDraft() {
     $('group-members').replaceChildren(...[...state.groupDraft.values()].map((user) => el('li', '', displayName(user))));
@@ -878,6 +986,7 @@
     $('auth-view').hidden = true;
     $('chat-view').hidden = false;
     $('me-name').textContent = displayName(me());
+    $('moderation').hidden = !isModerator();
     remember([me()]);
     scheduleRefresh();
     try {
@@ -921,6 +1030,14 @@
     $('new-group').addEventListener('click', () => $('group-dialog').showModal());
     $('group-cancel').addEventListener('click', () => $('group-dialog').close());
     $('group-form').addEventListener('submit', createGroup);
+    $('report-form').addEventListener('submit', sendReport);
+    $('report-cancel').addEventListener('click', () => $('report-dialog').close());
+    $('export-data').addEventListener('click', downloadData);
+    $('delete-account').addEventListener('click', () => { showError('delete-error', null); $('delete-dialog').showModal(); });
+    $('delete-cancel').addEventListener('click', () => $('delete-dialog').close());
+    $('delete-form').addEventListener('submit', deleteAccount);
+    $('moderation').addEventListener('click', () => { $('admin-dialog').showModal(); loadReports(); });
+    $('admin-close').addEventListener('click', () => $('admin-dialog').close());
     const groupPeople = debounce((q) => findPeople(q, $('group-member-results'), (user) => {
       state.groupDraft.set(user._id, user);
       renderGroupDraft();
