@@ -210,6 +210,8 @@ fn specs() -> Vec<Spec> {
             "attachments_messageId_expiresAt",
             doc! { "messageId": 1, "expiresAt": 1 },
         ),
+        // Deleted accounts whose username the sweep frees.
+        spec(USERS, "users_deletedAt", doc! { "deletedAt": 1 }),
         // One open report per reporter and target; the queue by status; closing a target's
         // reports; a deleted account's reports.
         Spec {

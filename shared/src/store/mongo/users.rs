@@ -353,7 +353,10 @@ impl UserStore for MongoStore {
     async fn release_usernames(&self, deleted_before: DateTime<Utc>) -> StoreResult<u64> {
         let held: Vec<UserDoc> = self
             .users()
-            .find(doc! { "deletedAt": { "$lt": to_bson_time(&deleted_before) } })
+            .find(doc! {
+                "deletedAt": { "$lt": to_bson_time(&deleted_before) },
+                "usernameReleased": { "$ne": true },
+            })
             .await
             .map_err(map_err)?
             .try_collect()
@@ -369,7 +372,11 @@ impl UserStore for MongoStore {
                 .users()
                 .update_one(
                     doc! { "_id": user.id },
-                    doc! { "$set": { "username": &freed, "usernameLower": &freed } },
+                    doc! { "$set": {
+                        "username": &freed,
+                        "usernameLower": &freed,
+                        "usernameReleased": true,
+                    } },
                 )
                 .await
                 .map_err(map_err)?;

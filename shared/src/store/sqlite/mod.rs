@@ -148,6 +148,12 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
             }
         }
     }
+    // Indexes on added columns (an older file gets them only now).
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS users_held_usernames ON users (deleted_at) \
+         WHERE deleted_at IS NOT NULL AND username_lower NOT LIKE 'deleted-%';",
+    )
+    .map_err(map_err)?;
     Ok(())
 }
 

@@ -410,8 +410,8 @@ impl UserStore for SqliteStore {
                 execute(
                     conn,
                     "UPDATE users SET username = 'deleted-' || id, username_lower = 'deleted-' || id \
-                     WHERE deleted_at IS NOT NULL AND deleted_at < ? \
-                     AND username_lower <> 'deleted-' || id",
+                     WHERE deleted_at IS NOT NULL AND username_lower NOT LIKE 'deleted-%' \
+                     AND deleted_at < ?",
                     [to_iso(&deleted_before)],
                 )
                 .map(|changed| changed as u64)
