@@ -25,6 +25,7 @@ mod messages;
 mod migration;
 mod moderation;
 mod mongo_plans;
+mod notifications;
 mod operations;
 mod origin_verify;
 mod presence;

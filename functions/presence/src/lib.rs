@@ -1,4 +1,5 @@
-//! The `presence` function: last seen, online status, bulk delivered/read, private rooms.
+//! The `presence` function: last seen, online status, bulk delivered/read, private rooms and
+//! muting a conversation.
 
 use axum::{
     extract::{Path, State},
@@ -8,11 +9,12 @@ use shared::{
     auth::CurrentUser,
     dto::{
         chat::{ModifiedCount, PrivateRoom},
+        notifications::{MuteRequest, MuteState},
         presence::{LastSeen, OnlineStatus},
     },
-    http::Api,
+    http::{Api, OptionalJson},
     model::{parse_id, MessageStatus},
-    service::{messages, presence},
+    service::{messages, notifications, presence},
     AppContext, AppError,
 };
 
@@ -30,6 +32,47 @@ pub fn api() -> Api {
             mark_read,
         )
         .get("/api/v1/chat/rooms/{user_id}", rooms)
+        .put("/api/v1/chat/rooms/{chat_room_id}/mute", mute)
+        .delete("/api/v1/chat/rooms/{chat_room_id}/mute", unmute)
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/chat/rooms/{chatRoomId}/mute",
+    tag = "presence",
+    params(("chatRoomId" = String, Path)),
+    request_body(content = Option<MuteRequest>, description = "`{until}` to mute until a time; no body (or no `until`) for good"),
+    responses((status = 200, description = "Muted: no push notifications for it; both rooms lists show `muted` (participants)", body = MuteState), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn mute(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(chat_room_id): Path<String>,
+    OptionalJson(body): OptionalJson<MuteRequest>,
+) -> Result<Json<MuteState>, AppError> {
+    let until = body.and_then(|body| body.until);
+    Ok(Json(
+        notifications::mute(&ctx, caller, &chat_room_id, until).await?,
+    ))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/chat/rooms/{chatRoomId}/mute",
+    tag = "presence",
+    params(("chatRoomId" = String, Path)),
+    responses((status = 200, description = "Not muted (idempotent; participants)", body = MuteState), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn unmute(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(chat_room_id): Path<String>,
+) -> Result<Json<MuteState>, AppError> {
+    Ok(Json(
+        notifications::unmute(&ctx, caller, &chat_room_id).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -157,6 +200,8 @@ async fn rooms(
     online_status,
     mark_delivered,
     mark_read,
-    rooms
+    rooms,
+    mute,
+    unmute
 ))]
 pub struct Docs;

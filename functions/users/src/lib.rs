@@ -14,13 +14,14 @@ use shared::{
     dto::{
         auth::MessageResponse,
         moderation::{DeleteAccountRequest, ReportReceipt, ReportRequest},
+        notifications::{PushSubscriptionView, SubscribeRequest},
         users::{
             BlockState, ChangePasswordRequest, SearchQuery, SessionView, UpdateProfileRequest,
         },
     },
     http::{Api, ValidJson, ValidQuery},
     model::{parse_id, PublicUser, User},
-    service::{account, moderation::reports, users},
+    service::{account, moderation::reports, notifications, users},
     AppContext, AppError,
 };
 
@@ -31,6 +32,12 @@ pub fn api() -> Api {
         .delete("/api/v1/users/me", delete_me)
         .get("/api/v1/users/me/export", export)
         .post("/api/v1/users/{user_id}/report", report)
+        .post("/api/v1/users/me/push-subscriptions", subscribe)
+        .get("/api/v1/users/me/push-subscriptions", push_subscriptions)
+        .delete(
+            "/api/v1/users/me/push-subscriptions/{subscription_id}",
+            unsubscribe,
+        )
         .post("/api/v1/users/me/password", change_password)
         .get("/api/v1/users/me/sessions", sessions)
         .delete("/api/v1/users/me/sessions/{session_id}", end_session)
@@ -270,6 +277,62 @@ async fn report(
     Ok((status, Json(filed.receipt)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/me/push-subscriptions",
+    tag = "users",
+    request_body = SubscribeRequest,
+    responses((status = 201, description = "Registered for this session (ending the session removes it)", body = PushSubscriptionView), (status = 200, description = "The same device again: its registration, now for this session", body = PushSubscriptionView), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn subscribe(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    ValidJson(input): ValidJson<SubscribeRequest>,
+) -> Result<(StatusCode, Json<PushSubscriptionView>), AppError> {
+    let (view, created) = notifications::subscribe(&ctx, caller, input.0).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(view)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me/push-subscriptions",
+    tag = "users",
+    responses((status = 200, description = "Your devices, of your live sessions", body = Vec<PushSubscriptionView>), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn push_subscriptions(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+) -> Result<Json<Vec<PushSubscriptionView>>, AppError> {
+    Ok(Json(notifications::subscriptions(&ctx, caller).await?))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/me/push-subscriptions/{subscriptionId}",
+    tag = "users",
+    params(("subscriptionId" = shared::model::PushSubscriptionId, Path)),
+    responses((status = 200, description = "Removed", body = MessageResponse), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn unsubscribe(
+    State(ctx): State<AppContext>,
+    caller: CurrentUser,
+    Path(subscription_id): Path<String>,
+) -> Result<Json<MessageResponse>, AppError> {
+    let id = parse_id("subscriptionId", &subscription_id)?;
+    notifications::unsubscribe(&ctx, caller, id).await?;
+    Ok(Json(MessageResponse {
+        message: "Push subscription removed".to_owned(),
+    }))
+}
+
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
@@ -278,6 +341,9 @@ async fn report(
     delete_me,
     export,
     report,
+    subscribe,
+    push_subscriptions,
+    unsubscribe,
     change_password,
     sessions,
     end_session,

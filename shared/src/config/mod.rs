@@ -84,6 +84,8 @@ pub struct Config {
     pub groups_per_user_max: u64,
     /// Open sockets per user, across nodes; over it a handshake is refused with the reason.
     pub sockets_per_user_max: u64,
+    /// Push devices one user may register (`PUSH_SUBSCRIPTIONS_PER_USER_MAX`, 20).
+    pub push_subscriptions_per_user_max: usize,
     /// How long a job lease (the API Gateway fan-out) lasts without renewal: a dead holder's job
     /// is taken over by another node within this time (`JOB_LEASE_SECONDS`).
     pub job_lease: Duration,
@@ -343,6 +345,12 @@ impl Config {
             group_members_max: number(&get, "GROUP_MEMBERS_MAX", 1_000, 2..=1_000)?,
             groups_per_user_max: number(&get, "GROUPS_PER_USER_MAX", 500, 1..=1_000_000)?,
             sockets_per_user_max: number(&get, "SOCKETS_PER_USER_MAX", 20, 1..=1_000_000)?,
+            push_subscriptions_per_user_max: number(
+                &get,
+                "PUSH_SUBSCRIPTIONS_PER_USER_MAX",
+                20,
+                1..=1_000,
+            )?,
             job_lease: Duration::from_secs(number(&get, "JOB_LEASE_SECONDS", 15, 3..=600)?),
             signal_rate_limit: rate_limit(
                 &get,

@@ -109,6 +109,8 @@ pub struct PrivateRoom {
     pub partner: crate::model::PublicUser,
     pub last_message: Message,
     pub unread_count: u64,
+    /// The caller muted this conversation (no push notifications).
+    pub muted: bool,
 }
 
 /// A group in the group rooms list (groups without messages have `lastMessage: null`).
@@ -119,6 +121,8 @@ pub struct GroupRoom {
     pub group: super::groups::GroupSummary,
     pub last_message: Option<Message>,
     pub unread_count: u64,
+    /// The caller muted this group (no push notifications).
+    pub muted: bool,
 }
 
 /// A message has text, a file, or both; and one kind of attachment at most.

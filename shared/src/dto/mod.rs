@@ -8,6 +8,7 @@ pub mod chat;
 pub mod decode;
 pub mod groups;
 pub mod moderation;
+pub mod notifications;
 pub mod presence;
 pub mod realtime;
 pub mod rules;

@@ -122,6 +122,10 @@ object_id_type!(
     /// One entry of the moderators' audit log.
     AuditId
 );
+object_id_type!(
+    /// A registered push device.
+    PushSubscriptionId
+);
 
 #[cfg(test)]
 mod tests {

@@ -62,6 +62,7 @@ pub async fn delete(
     let keep = ctx.config.moderation.keep_deleted_accounts_messages;
     ctx.store.erase_messages_of(user.id, keep, now).await?;
     ctx.store.delete_reports_by(user.id).await?;
+    ctx.store.forget_notifications_of(user.id).await?;
     ctx.store.tombstone_user(user.id, now).await?;
     tracing::info!(user = %user.id, "account deleted");
     Ok(())

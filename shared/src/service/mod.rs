@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod message_changes;
 pub mod messages;
 pub mod moderation;
+pub mod notifications;
 pub mod presence;
 pub mod rate_limit;
 pub mod realtime;

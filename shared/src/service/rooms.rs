@@ -10,7 +10,7 @@ use crate::{
     },
     error::AppError,
     model::{GroupId, PublicUser, Room, UserId},
-    service::access,
+    service::{access, notifications},
     AppContext,
 };
 
@@ -22,6 +22,7 @@ pub async fn private(
 ) -> Result<Vec<PrivateRoom>, AppError> {
     access::ensure_self(caller, user_id)?;
     let summaries = ctx.store.private_rooms(caller.id).await?;
+    let muted = notifications::muted_rooms(ctx, caller.id).await?;
     let partner_of = |sender: UserId, receiver: Option<UserId>| {
         if sender == caller.id {
             receiver
@@ -48,6 +49,7 @@ pub async fn private(
             Some(PrivateRoom {
                 chat_room_id: room.chat_room_id,
                 partner: PublicUser::from(partner),
+                muted: muted.contains_key(&room.chat_room_id),
                 last_message: room.latest,
                 unread_count: room.unread,
             })
@@ -66,6 +68,7 @@ pub async fn groups(
     let groups = ctx.store.groups_of_user(caller.id).await?;
     let ids: Vec<GroupId> = groups.iter().map(|group| group.id).collect();
     let summaries = ctx.store.group_rooms(caller.id, &ids).await?;
+    let muted = notifications::muted_rooms(ctx, caller.id).await?;
     let mut rooms: Vec<GroupRoom> = groups
         .iter()
         .map(|group| {
@@ -77,6 +80,7 @@ pub async fn groups(
                 group: GroupSummary::from(group),
                 last_message: summary.map(|summary| summary.latest.clone()),
                 unread_count: summary.map_or(0, |summary| summary.unread),
+                muted: muted.contains_key(&Room::Group(group.id)),
             }
         })
         .collect();

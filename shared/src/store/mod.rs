@@ -16,6 +16,7 @@ mod groups;
 mod leases;
 mod messages;
 mod moderation;
+mod notifications;
 mod rate_limits;
 mod realtime;
 mod sessions;
@@ -34,6 +35,7 @@ pub use messages::{
     SendRequest,
 };
 pub use moderation::{open_key, resolved, ModerationStore, ReportFiled, ReportQuery, Resolution};
+pub use notifications::NotificationStore;
 pub use rate_limits::{RateLimitHit, RateLimitStore};
 pub use realtime::{RealtimeStore, SavedPosition};
 pub use sessions::{Rotation, SessionStore};
@@ -52,6 +54,7 @@ pub trait Storage:
     + LeaseStore
     + AttachmentStore
     + ModerationStore
+    + NotificationStore
     + Send
     + Sync
 {

@@ -26,6 +26,8 @@ pub(crate) const ATTACHMENTS: &str = "attachments";
 pub(crate) const BLOCKS: &str = "blocks";
 pub(crate) const REPORTS: &str = "reports";
 pub(crate) const AUDIT_LOG: &str = "auditLog";
+pub(crate) const MUTES: &str = "mutes";
+pub(crate) const PUSH_SUBSCRIPTIONS: &str = "pushSubscriptions";
 pub(crate) const CLIENT_MESSAGE_ID_UNIQUE: &str = "messages_sender_clientMessageId_unique";
 pub(crate) const GROUP_NAME_UNIQUE: &str = "groups_groupNameLower_unique";
 
@@ -229,6 +231,29 @@ fn specs() -> Vec<Spec> {
             doc! { "targetKey": 1, "status": 1 },
         ),
         spec(REPORTS, "reports_reporter", doc! { "reporter": 1 }),
+        // One mute per user and conversation; one registration per user and device; a session's
+        // devices go with it.
+        Spec {
+            unique: true,
+            ..spec(
+                MUTES,
+                "mutes_userId_chatRoomId_unique",
+                doc! { "userId": 1, "chatRoomId": 1 },
+            )
+        },
+        Spec {
+            unique: true,
+            ..spec(
+                PUSH_SUBSCRIPTIONS,
+                "pushSubscriptions_userId_targetKey_unique",
+                doc! { "userId": 1, "targetKey": 1 },
+            )
+        },
+        spec(
+            PUSH_SUBSCRIPTIONS,
+            "pushSubscriptions_sessionId",
+            doc! { "sessionId": 1 },
+        ),
     ]
 }
 

@@ -19,6 +19,7 @@ mod indexes;
 mod leases;
 mod messages;
 mod moderation;
+mod notifications;
 mod rate_limits;
 mod realtime;
 mod sessions;

@@ -146,6 +146,9 @@ impl SessionStore for MongoStore {
             .delete_many(doc! { "userId": user_id.0 })
             .await
             .map_err(map_err)?;
+        // Their devices go with them.
+        self.forget_devices_of_sessions(doc! { "userId": user_id.0 })
+            .await?;
         Ok(result.deleted_count)
     }
 
@@ -155,6 +158,10 @@ impl SessionStore for MongoStore {
             .delete_many(doc! { "userId": user_id.0, "_id": { "$ne": keep.0 } })
             .await
             .map_err(map_err)?;
+        self.forget_devices_of_sessions(
+            doc! { "userId": user_id.0, "sessionId": { "$ne": keep.0 } },
+        )
+        .await?;
         Ok(result.deleted_count)
     }
 
@@ -164,6 +171,10 @@ impl SessionStore for MongoStore {
             .delete_one(doc! { "_id": id.0, "userId": user_id.0 })
             .await
             .map_err(map_err)?;
+        if result.deleted_count == 1 {
+            self.forget_devices_of_sessions(MongoStore::session_filter(id))
+                .await?;
+        }
         Ok(result.deleted_count == 1)
     }
 }

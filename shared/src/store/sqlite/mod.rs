@@ -18,6 +18,7 @@ mod groups;
 mod leases;
 mod messages;
 mod moderation;
+mod notifications;
 mod rate_limits;
 mod realtime;
 mod sessions;

@@ -260,3 +260,24 @@ CREATE TABLE IF NOT EXISTS audit_log (
     id   TEXT PRIMARY KEY CHECK (length(id) = 24),
     body TEXT NOT NULL
 );
+
+-- Conversations a user muted (no push), until a time or for good (until NULL).
+CREATE TABLE IF NOT EXISTS mutes (
+    user_id      TEXT NOT NULL,
+    chat_room_id TEXT NOT NULL,
+    until        TEXT,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (user_id, chat_room_id)
+) WITHOUT ROWID;
+
+-- Registered push devices, one session each: ending the session removes them (cascade). One row
+-- per user and device (`target_key`); `body` is the registration.
+CREATE TABLE IF NOT EXISTS push_subscriptions (
+    id         TEXT PRIMARY KEY CHECK (length(id) = 24),
+    user_id    TEXT NOT NULL,
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    target_key TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    UNIQUE (user_id, target_key)
+);
+CREATE INDEX IF NOT EXISTS push_subscriptions_session ON push_subscriptions (session_id);
