@@ -161,17 +161,9 @@ async fn deleting_an_account_leaves_nothing_of_it_and_others_see_deleted_user() 
         assert_eq!(rooms.len(), 1, "{rooms:?}");
         assert_eq!(rooms[0]["partner"]["username"], "Deleted user");
         assert_eq!(rooms[0]["lastMessage"]["messageId"], json!(bob_message));
-        let page: Value = app
-            .call(
-                Method::POST,
-                "/api/v1/chat/messages/fetch",
-                &bob.access_token,
-                Some(&json!({ "senderId": bob.id, "receiverId": alice.id })),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let page = app
+            .fetch_history(&bob, json!({ "senderId": bob.id, "receiverId": alice.id }))
+            .await;
         assert_eq!(page["total"], 1, "{page}");
         assert_eq!(page["messages"][0]["reactions"], json!([]));
         let details = app
@@ -184,17 +176,7 @@ async fn deleting_an_account_leaves_nothing_of_it_and_others_see_deleted_user() 
             "{details}"
         );
         assert!(!members.contains(&alice.id), "{details}");
-        let group_page: Value = app
-            .call(
-                Method::POST,
-                "/api/v1/chat/messages/fetch",
-                &bob.access_token,
-                Some(&json!({ "groupId": group })),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let group_page = app.fetch_history(&bob, json!({ "groupId": group })).await;
         assert_eq!(group_page["total"], 0, "{group_page}");
         assert_eq!(app.ctx.objects().stat(&key).await.unwrap(), None);
 
@@ -299,17 +281,9 @@ async fn with_tombstones_configured_the_deleted_accounts_messages_stay_emptied()
             delete_account(&app, &alice, PASSWORD).await.status(),
             StatusCode::OK
         );
-        let page: Value = app
-            .call(
-                Method::POST,
-                "/api/v1/chat/messages/fetch",
-                &bob.access_token,
-                Some(&json!({ "senderId": bob.id, "receiverId": alice.id })),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let page = app
+            .fetch_history(&bob, json!({ "senderId": bob.id, "receiverId": alice.id }))
+            .await;
         let message = &page["messages"][0];
         assert_eq!(message["deleted"], true, "{page}");
         assert_eq!(message["message"], "");

@@ -67,6 +67,15 @@ async fn grant(app: &TestApp, admin: &Account, user: &Account, role: &str) {
     );
 }
 
+/// An app with its admin (`ROOT`) and a moderator the admin appointed.
+async fn staffed(backend: &Backend) -> (TestApp, Account, Account) {
+    let app = app_with_admin(backend, &[]).await;
+    let root = app.register(ROOT).await;
+    let moderator = app.register("mod").await;
+    grant(&app, &root, &moderator, "moderator").await;
+    (app, root, moderator)
+}
+
 #[tokio::test]
 async fn a_report_reaches_the_queue_and_a_removed_message_reaches_both_sockets() {
     for backend in Backend::configured() {
@@ -151,17 +160,9 @@ async fn a_report_reaches_the_queue_and_a_removed_message_reaches_both_sockets()
             assert!(deleted["deletedAt"].is_string(), "{deleted}");
             assert_eq!(deleted["removedByModerator"], true, "{deleted}");
         }
-        let page: Value = app
-            .call(
-                Method::POST,
-                "/api/v1/chat/messages/fetch",
-                &bob.access_token,
-                Some(&json!({ "senderId": bob.id, "receiverId": alice.id })),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let page = app
+            .fetch_history(&bob, json!({ "senderId": bob.id, "receiverId": alice.id }))
+            .await;
         let tombstone = &page["messages"][0];
         assert_eq!(tombstone["deleted"], true, "{page}");
         assert_eq!(tombstone["removedByModerator"], true, "{page}");
@@ -196,10 +197,7 @@ async fn a_report_reaches_the_queue_and_a_removed_message_reaches_both_sockets()
 async fn a_banned_user_is_disconnected_and_refused_until_restored() {
     for backend in Backend::configured() {
         eprintln!("-- backend: {}", backend.name());
-        let app = app_with_admin(&backend, &[]).await;
-        let root = app.register(ROOT).await;
-        let moderator = app.register("mod").await;
-        grant(&app, &root, &moderator, "moderator").await;
+        let (app, root, moderator) = staffed(&backend).await;
         let alice = app.register("alice").await;
         let bob = app.register("bob").await;
         let node = RealtimeNode::start(&app).await;
@@ -356,10 +354,7 @@ fn matches_template(path: &str, template: &str) -> bool {
 async fn every_admin_route_checks_the_stored_role() {
     for backend in Backend::configured() {
         eprintln!("-- backend: {}", backend.name());
-        let app = app_with_admin(&backend, &[]).await;
-        let root = app.register(ROOT).await;
-        let moderator = app.register("mod").await;
-        grant(&app, &root, &moderator, "moderator").await;
+        let (app, root, moderator) = staffed(&backend).await;
         let plain = app.register("plain").await;
         let target = app.register("target").await;
         let some_report = shared::model::ReportId::new();

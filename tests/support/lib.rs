@@ -354,6 +354,20 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// A page of history as `who` asks for it (`POST /chat/messages/fetch` with `body`).
+    pub async fn fetch_history(&self, who: &Account, body: Value) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/api/v1/chat/messages/fetch",
+            &who.access_token,
+            Some(&body),
+        )
+        .await
+        .json()
+        .await
+        .expect("history page")
+    }
+
     /// `who`'s private rooms list (`GET /chat/rooms/{who}`).
     pub async fn private_rooms(&self, who: &Account) -> Vec<Value> {
         let rooms = self

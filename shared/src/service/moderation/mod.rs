@@ -73,6 +73,18 @@ async fn audit(
     Ok(())
 }
 
+/// The page size asked for, within bounds; the store is asked for one more to tell `hasMore`.
+fn page_limit(asked: Option<u32>) -> u32 {
+    asked.unwrap_or(DEFAULT_PAGE).min(MAX_ADMIN_PAGE)
+}
+
+/// The first `limit` of `items` (read with one extra), and whether there were more.
+fn page<T>(mut items: Vec<T>, limit: u32) -> (Vec<T>, bool) {
+    let has_more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    (items, has_more)
+}
+
 /// `GET /admin/reports`: the queue, newest first (open ones by default).
 pub async fn list_reports(
     ctx: &AppContext,
@@ -89,8 +101,8 @@ pub async fn list_reports(
             ])
         })?),
     };
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE).min(MAX_ADMIN_PAGE);
-    let mut reports = ctx
+    let limit = page_limit(query.limit);
+    let reports = ctx
         .store
         .list_reports(ReportQuery {
             status,
@@ -98,8 +110,7 @@ pub async fn list_reports(
             limit: limit + 1,
         })
         .await?;
-    let has_more = reports.len() > limit as usize;
-    reports.truncate(limit as usize);
+    let (reports, has_more) = page(reports, limit);
     Ok(ReportsPage { reports, has_more })
 }
 
@@ -110,13 +121,12 @@ pub async fn audit_log(
     query: AuditQuery,
 ) -> Result<AuditPage, AppError> {
     require(ctx, caller, Role::Admin).await?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE).min(MAX_ADMIN_PAGE);
-    let mut entries = ctx
+    let limit = page_limit(query.limit);
+    let entries = ctx
         .store
         .list_audit(cursor("before", query.before.as_deref())?, limit + 1)
         .await?;
-    let has_more = entries.len() > limit as usize;
-    entries.truncate(limit as usize);
+    let (entries, has_more) = page(entries, limit);
     Ok(AuditPage { entries, has_more })
 }
 

@@ -54,6 +54,21 @@ impl SessionRow {
     }
 }
 
+/// Runs `delete` (a `DELETE … RETURNING id` of sessions) and records each ended session on the
+/// feed, so its sockets close on every node; how many ended.
+fn end_sessions(
+    conn: &rusqlite::Connection,
+    delete: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<u64> {
+    let ended = all(conn, delete, params, |row| row.get::<_, String>(0))?;
+    for id in &ended {
+        let id = parse_column("sessions.id", id)?;
+        record(conn, &Change::SessionEnded(id), crate::time::now())?;
+    }
+    Ok(ended.len() as u64)
+}
+
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn create_session(&self, session: NewSession) -> StoreResult<()> {
@@ -178,17 +193,11 @@ impl SessionStore for SqliteStore {
     async fn delete_user_sessions(&self, user_id: UserId) -> StoreResult<u64> {
         self.engine()
             .write(move |conn| {
-                let ended = all(
+                end_sessions(
                     conn,
                     "DELETE FROM sessions WHERE user_id = ? RETURNING id",
                     [user_id.to_hex()],
-                    |row| row.get::<_, String>(0),
-                )?;
-                for id in &ended {
-                    let id = parse_column("sessions.id", id)?;
-                    record(conn, &Change::SessionEnded(id), crate::time::now())?;
-                }
-                Ok(ended.len() as u64)
+                )
             })
             .await
     }
@@ -196,17 +205,11 @@ impl SessionStore for SqliteStore {
     async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> StoreResult<u64> {
         self.engine()
             .write(move |conn| {
-                let ended = all(
+                end_sessions(
                     conn,
                     "DELETE FROM sessions WHERE user_id = ? AND id <> ? RETURNING id",
                     params![user_id.to_hex(), keep.to_hex()],
-                    |row| row.get::<_, String>(0),
-                )?;
-                for id in &ended {
-                    let id = parse_column("sessions.id", id)?;
-                    record(conn, &Change::SessionEnded(id), crate::time::now())?;
-                }
-                Ok(ended.len() as u64)
+                )
             })
             .await
     }
