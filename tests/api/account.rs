@@ -140,6 +140,15 @@ async fn deleting_an_account_leaves_nothing_of_it_and_others_see_deleted_user() 
             "{body}"
         );
         // ...and for everyone else: a tombstone profile, no search hit, no message, no reaction.
+        let to_her = app
+            .call(
+                Method::POST,
+                "/api/v1/chat/message",
+                &bob.access_token,
+                Some(&json!({ "receiver": alice.id, "message": "are you there?" })),
+            )
+            .await;
+        assert_error(to_her, StatusCode::NOT_FOUND, "/api/v1/chat/message").await;
         let profile = app
             .get_json(&format!("/api/v1/users/{}", alice.id), &bob.access_token)
             .await;

@@ -64,11 +64,7 @@ async fn create(
     ValidJson(input): ValidJson<CreateMessageRequest>,
 ) -> Result<(StatusCode, Json<Message>), AppError> {
     let sent = messages::send(&ctx, caller, input).await?;
-    let status = if sent.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = shared::http::created_or_ok(sent.created);
     Ok((status, Json(sent.message)))
 }
 
@@ -287,11 +283,7 @@ async fn report(
     ValidJson(input): ValidJson<ReportRequest>,
 ) -> Result<(StatusCode, Json<ReportReceipt>), AppError> {
     let filed = reports::report_message(&ctx, caller, &message_id, input).await?;
-    let status = if filed.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = shared::http::created_or_ok(filed.created);
     Ok((status, Json(filed.receipt)))
 }
 

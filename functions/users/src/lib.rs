@@ -269,11 +269,7 @@ async fn report(
 ) -> Result<(StatusCode, Json<ReportReceipt>), AppError> {
     let user_id = parse_id("userId", &user_id)?;
     let filed = reports::report_user(&ctx, caller, user_id, input).await?;
-    let status = if filed.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = shared::http::created_or_ok(filed.created);
     Ok((status, Json(filed.receipt)))
 }
 
@@ -291,11 +287,7 @@ async fn subscribe(
     ValidJson(input): ValidJson<SubscribeRequest>,
 ) -> Result<(StatusCode, Json<PushSubscriptionView>), AppError> {
     let (view, created) = notifications::subscribe(&ctx, caller, input.0).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = shared::http::created_or_ok(created);
     Ok((status, Json(view)))
 }
 

@@ -22,3 +22,13 @@ pub use json::{OptionalJson, ValidJson};
 pub use lambda::run_function;
 pub use query::ValidQuery;
 pub use routes::{Api, Route};
+
+/// 201 for a resource this request created, 200 for one it found already there (an idempotent
+/// repeat).
+pub fn created_or_ok(created: bool) -> axum::http::StatusCode {
+    if created {
+        axum::http::StatusCode::CREATED
+    } else {
+        axum::http::StatusCode::OK
+    }
+}

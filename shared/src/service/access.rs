@@ -3,7 +3,7 @@
 use crate::{
     auth::CurrentUser,
     error::AppError,
-    model::{Group, GroupId, Room, UserId},
+    model::{Group, GroupId, Room, UserId, UserRecord},
     AppContext,
 };
 
@@ -67,10 +67,16 @@ pub async fn admin_group(
 
 /// The user must exist (a 404 names who is missing).
 pub async fn existing_user(ctx: &AppContext, id: UserId, role: &str) -> Result<(), AppError> {
-    match ctx.store.find_user_by_id(id).await? {
-        Some(_) => Ok(()),
-        None => Err(AppError::not_found(format!("{role} not found"))),
-    }
+    live_user(ctx, id, role).await.map(|_| ())
+}
+
+/// The account `id` if it exists and was not deleted (a tombstone is "not found" alike).
+pub async fn live_user(ctx: &AppContext, id: UserId, role: &str) -> Result<UserRecord, AppError> {
+    ctx.store
+        .find_user_by_id(id)
+        .await?
+        .filter(|user| !user.is_deleted())
+        .ok_or_else(|| AppError::not_found(format!("{role} not found")))
 }
 
 /// Whether two users have a private conversation (a message either way) or an active group in

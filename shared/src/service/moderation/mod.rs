@@ -19,7 +19,7 @@ use crate::{
         AuditEntry, AuditId, Report, ReportId, ReportStatus, ReportTarget, Role, Standing, User,
         UserId, UserRecord,
     },
-    service::attachments,
+    service::{access, attachments},
     store::{ReportQuery, Resolution},
     AppContext,
 };
@@ -236,12 +236,7 @@ async fn may_restrict(
     if offender == moderator.id {
         return Err(AppError::bad_request("You cannot suspend or ban yourself"));
     }
-    let target = ctx
-        .store
-        .find_user_by_id(offender)
-        .await?
-        .filter(|user| !user.is_deleted())
-        .ok_or_else(|| AppError::not_found("User not found"))?;
+    let target = access::live_user(ctx, offender, "User").await?;
     if !target.roles.is_empty() && !moderator.has_role(Role::Admin) {
         return Err(AppError::forbidden(
             "Only an admin can suspend or ban a moderator or an admin",
@@ -328,12 +323,7 @@ pub async fn change_role(
             "You cannot revoke your own admin role: ask another admin",
         ));
     }
-    let user = ctx
-        .store
-        .find_user_by_id(user_id)
-        .await?
-        .filter(|user| !user.is_deleted())
-        .ok_or_else(|| AppError::not_found("User not found"))?;
+    let user = access::live_user(ctx, user_id, "User").await?;
     let mut roles = user.roles.clone();
     roles.retain(|held| *held != role);
     if grant {

@@ -8,7 +8,7 @@ use crate::{
     model::{
         moderation::REPORT_EXCERPT_CHARS, Report, ReportId, ReportStatus, ReportTarget, UserId,
     },
-    service::{message_changes, rate_limit},
+    service::{access, message_changes, rate_limit},
     store::ReportFiled,
     AppContext,
 };
@@ -52,11 +52,7 @@ pub async fn report_user(
     if user_id == caller.id {
         return Err(AppError::bad_request("You cannot report yourself"));
     }
-    ctx.store
-        .find_user_by_id(user_id)
-        .await?
-        .filter(|user| !user.is_deleted())
-        .ok_or_else(|| AppError::not_found("User not found"))?;
+    access::existing_user(ctx, user_id, "User").await?;
     file(ctx, caller, ReportTarget::User { user_id }, input).await
 }
 

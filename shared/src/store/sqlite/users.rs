@@ -90,11 +90,11 @@ fn records(rows: Vec<UserRow>) -> StoreResult<Vec<UserRecord>> {
     rows.into_iter().map(UserRow::into_record).collect()
 }
 
-/// Whether user `id` exists (inside another operation's transaction).
+/// Whether user `id` exists and was not deleted (inside another operation's transaction).
 pub(crate) fn exists(conn: &Connection, id: UserId) -> StoreResult<bool> {
     Ok(optional(
         conn,
-        "SELECT 1 FROM users WHERE id = ?",
+        "SELECT 1 FROM users WHERE id = ? AND deleted_at IS NULL",
         [id.to_hex()],
         |row| row.get::<_, i64>(0),
     )?

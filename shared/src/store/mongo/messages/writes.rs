@@ -53,7 +53,8 @@ impl MongoStore {
             return Ok(SendOutcome::RateLimited);
         }
         if let Some(receiver) = message.receiver {
-            if self.find_user_by_id(receiver).await?.is_none() {
+            let live = self.find_user_by_id(receiver).await?;
+            if live.is_none_or(|user| user.is_deleted()) {
                 return Ok(SendOutcome::ReceiverMissing);
             }
             if self.blocks(receiver, message.sender).await? {
