@@ -47,6 +47,8 @@ async fn schemathesis_finds_no_server_error_and_no_error_off_the_shape() {
         .env("SCHEMATHESIS_HOOKS", "fuzz_checks")
         .env("PYTHONPATH", repo_root().join("scripts"))
         .env("PYTHONDONTWRITEBYTECODE", "1")
+        // Its cache (`.schemathesis/`) goes with the report, not into the checkout.
+        .current_dir(report.path())
         .output()
         .await
         .expect(
