@@ -1,115 +1,34 @@
 //! The same change feed, delivered to API Gateway WebSocket connections (the `ws` function's
 //! clients) with PostToConnection: the same client events as socket.io (`client_events`), as
 //! `{"event", "data"}` frames, to the users `reach::users` names. A 410 forgets the connection.
-//! Enabled by `APIGW_WS_ENDPOINT` on every node; exactly one runs it at a time (`service::jobs`:
-//! a lease renewed while alive, given up on drain, taken over within `JOB_LEASE_SECONDS` when its
-//! holder dies), reading the feed itself from the job's own saved position, so a slow API Gateway
-//! never delays socket.io delivery.
+//! Enabled by `APIGW_WS_ENDPOINT` on every node; exactly one runs it at a time (a `leased` job),
+//! so a slow API Gateway never delays socket.io delivery.
 
-use futures_util::{future::join_all, StreamExt};
+use futures_util::future::join_all;
 use shared::{
     apigw::{Delivery, Gateway},
-    metrics::{APIGW_LAG, JOB_HOLDER},
+    metrics::APIGW_LAG,
     model::SessionId,
     service::{
-        jobs::{self, Lease, APIGW_FANOUT},
-        realtime::{client_events, feed, gateway, reach, Outbound},
+        jobs::APIGW_FANOUT,
+        realtime::{client_events, gateway, reach, Outbound},
     },
-    store::{Change, StoreError},
+    store::Change,
     AppContext,
 };
 
-use crate::drain::Draining;
+use crate::leased::FeedJob;
 
-/// Runs the API Gateway fan-out whenever this node holds its lease, until the node drains.
-pub async fn run_job(ctx: AppContext, gateway: Gateway, holder: String, draining: Draining) {
-    let every = jobs::renew_every(&ctx);
-    while !draining.is_on() {
-        match jobs::claim(&ctx, APIGW_FANOUT, &holder).await {
-            Ok(Some((lease, saved))) => hold(&ctx, &gateway, lease, saved, &draining).await,
-            Ok(None) => {}
-            Err(err) => tracing::warn!(error = %err, "cannot claim the API Gateway fan-out"),
-        }
-        tokio::time::sleep(every).await;
-    }
-}
+/// The API Gateway fan-out as a feed job.
+pub struct ApigwFanout(pub Gateway);
 
-/// Delivers the feed from the job's saved position while the lease is held; saves the position
-/// with every renewal, and on drain gives the lease up there.
-async fn hold(
-    ctx: &AppContext,
-    gateway: &Gateway,
-    mut lease: Lease,
-    saved: Option<String>,
-    draining: &Draining,
-) {
-    tracing::info!(token = lease.token, "holding the API Gateway fan-out");
-    metrics::gauge!(JOB_HOLDER, "job" => APIGW_FANOUT).set(1.0);
-    let mut latest = match saved {
-        Some(position) => Some(position),
-        None => feed::now(ctx).await.ok(),
-    };
-    let opened = match feed::changes(ctx, latest.clone()).await {
-        Err(StoreError::PositionLost(reason)) => {
-            tracing::error!(
-                reason,
-                "API Gateway fan-out: its position left the feed; going on from now"
-            );
-            latest = feed::now(ctx).await.ok();
-            // Saved, so the next claim does not start from the lost position again.
-            let _ = jobs::renew(ctx, &mut lease, latest.as_deref()).await;
-            feed::changes(ctx, latest.clone()).await
-        }
-        opened => opened,
-    };
-    let mut changes = match opened {
-        Ok(changes) => changes,
-        Err(err) => {
-            tracing::warn!(error = %err, "API Gateway fan-out: cannot open the feed");
-            metrics::gauge!(JOB_HOLDER, "job" => APIGW_FANOUT).set(0.0);
-            return;
-        }
-    };
-    let mut renewal = tokio::time::interval(jobs::renew_every(ctx));
-    loop {
-        tokio::select! {
-            _ = renewal.tick() => {
-                if draining.is_on() {
-                    if let Err(err) = jobs::release(ctx, &lease, latest.as_deref()).await {
-                        tracing::warn!(error = %err, "cannot give up the API Gateway fan-out");
-                    }
-                    break;
-                }
-                match jobs::renew(ctx, &mut lease, latest.as_deref()).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!("the API Gateway fan-out moved to another node");
-                        break;
-                    }
-                    Err(err) => tracing::warn!(error = %err, "cannot renew the API Gateway fan-out"),
-                }
-                if !lease.is_held() {
-                    break;
-                }
-            }
-            item = changes.next() => match item {
-                Some(Ok(event)) => {
-                    if let Some(change) = &event.change {
-                        deliver(ctx, gateway, change).await;
-                        shared::metrics::lag_since(APIGW_LAG, event.committed_at);
-                    }
-                    latest = Some(event.position);
-                }
-                Some(Err(err)) => {
-                    tracing::warn!(error = %err, "API Gateway fan-out: the feed failed; reclaiming");
-                    let _ = jobs::renew(ctx, &mut lease, latest.as_deref()).await;
-                    break;
-                }
-                None => break,
-            },
-        }
+impl FeedJob for ApigwFanout {
+    const NAME: &'static str = APIGW_FANOUT;
+    const LAG: &'static str = APIGW_LAG;
+
+    async fn handle(&self, ctx: &AppContext, change: &Change) {
+        deliver(ctx, &self.0, change).await;
     }
-    metrics::gauge!(JOB_HOLDER, "job" => APIGW_FANOUT).set(0.0);
 }
 
 /// Posts one change to every API Gateway connection that should see it.

@@ -10,8 +10,10 @@ mod drain;
 mod events;
 mod fanout;
 mod lean_request;
+mod leased;
 mod memory;
 mod observe;
+mod push;
 mod sweep;
 mod turns;
 
@@ -48,6 +50,18 @@ async fn main() {
         tracing::error!(error = %err, "realtime node stopped");
         std::process::exit(1);
     }
+}
+
+/// The push sender of this node: its VAPID key (`VAPID_PRIVATE_KEY`, required in production;
+/// elsewhere the development key file's) and the webhook.
+fn push_sender(ctx: &AppContext) -> Result<shared::push::Sender, shared::push::PushError> {
+    let vapid = shared::push::VapidKey::load(&ctx.config.push)?;
+    tracing::info!(
+        public_key = vapid.public_key(),
+        webhook = ctx.config.push.webhook_url.is_some(),
+        "sending pushes (while holding that job)"
+    );
+    shared::push::Sender::new(&ctx.config.push, vapid)
 }
 
 async fn serve(ctx: AppContext) -> std::io::Result<()> {
@@ -88,13 +102,25 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
             "also delivering to API Gateway WebSocket connections (while holding that job)"
         );
         let gateway = shared::apigw::Gateway::from_environment(endpoint).await;
-        apigw_job = Some(tokio::spawn(apigw::run_job(
+        apigw_job = Some(tokio::spawn(leased::run(
             ctx.clone(),
-            gateway,
+            apigw::ApigwFanout(gateway),
             node_id.clone(),
             draining.clone(),
         )));
     }
+    let push_job = match push_sender(&ctx) {
+        Ok(sender) => tokio::spawn(leased::run(
+            ctx.clone(),
+            push::PushJob::new(&ctx, sender),
+            node_id.clone(),
+            draining.clone(),
+        )),
+        Err(err) => {
+            eprintln!("realtime: refusing to start: {err}");
+            std::process::exit(1);
+        }
+    };
     tokio::spawn(fanout::run(
         io.clone(),
         ctx.clone(),
@@ -137,11 +163,12 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
             // Sockets leave a few at a time (their clients reconnect elsewhere), then whatever
             // is left; the disconnect handlers update presence.
             drain::run(&shutdown_io, &draining, window).await;
-            // The API Gateway fan-out gives its lease up at its next renewal (another node takes
-            // it over at once, from where this one stopped).
+            // The API Gateway fan-out and the push sender give their leases up at their next
+            // renewal (another node takes each over at once, from where this one stopped).
             if let Some(job) = apigw_job {
                 let _ = tokio::time::timeout(release_wait, job).await;
             }
+            let _ = tokio::time::timeout(release_wait, push_job).await;
             shutdown_io.close().await;
         })
         .await;

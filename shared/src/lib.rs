@@ -12,6 +12,7 @@ pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod objects;
+pub mod push;
 pub mod secrets;
 pub mod service;
 pub mod store;

@@ -21,6 +21,8 @@ pub const SQLITE_COMMIT: &str = "chat_sqlite_commit_duration_seconds";
 pub const RATE_LIMITED: &str = "chat_rate_limited_total";
 pub const APIGW_LAG: &str = "chat_apigw_lag_seconds";
 pub const APIGW_POSTS: &str = "chat_apigw_posts_total";
+pub const PUSH_LAG: &str = "chat_push_lag_seconds";
+pub const PUSH_DELIVERIES: &str = "chat_push_deliveries_total";
 pub const JOB_HOLDER: &str = "chat_job_holder";
 pub const DRAINING: &str = "chat_draining";
 pub const PROCESS_RESIDENT_MEMORY: &str = "process_resident_memory_bytes";
@@ -44,6 +46,8 @@ pub const EXPORTED: &[&str] = &[
     RATE_LIMITED,
     APIGW_LAG,
     APIGW_POSTS,
+    PUSH_LAG,
+    PUSH_DELIVERIES,
     JOB_HOLDER,
     DRAINING,
     PROCESS_RESIDENT_MEMORY,

@@ -17,6 +17,8 @@ pub const SECRET_VARIABLES: &[&str] = &[
     "JWT_REFRESH_SECRET",
     "MONGO_URI",
     "ORIGIN_VERIFY_SECRET",
+    "VAPID_PRIVATE_KEY",
+    "PUSH_WEBHOOK_SECRET",
 ];
 const DEFAULT_PORT: &str = "2773";
 /// How long the extension may take to answer one read.

@@ -606,7 +606,7 @@ async fn one_of_two_nodes_runs_the_fanout_and_a_killed_holder_hands_it_over() {
     let got = received_ids(&received, "bob-ws");
     assert_eq!(got.len(), before.len(), "each change posted once: {got:?}");
 
-    let holding = |node: &RealtimeNode| node.log_tail().contains("holding the API Gateway fan-out");
+    let holding = |node: &RealtimeNode| node.log_tail().contains("holding the apigw-fanout job");
     let (holder, other) = match (holding(&first), holding(&second)) {
         (true, false) => (&mut first, &second),
         (false, true) => (&mut second, &first),
@@ -627,7 +627,7 @@ async fn one_of_two_nodes_runs_the_fanout_and_a_killed_holder_hands_it_over() {
         "handed over in {handover:?}"
     );
     assert!(
-        other.log_tail().contains("holding the API Gateway fan-out"),
+        other.log_tail().contains("holding the apigw-fanout job"),
         "{}",
         other.log_tail()
     );

@@ -29,6 +29,7 @@ mod notifications;
 mod operations;
 mod origin_verify;
 mod presence;
+mod push;
 mod realtime;
 mod routes;
 mod search;

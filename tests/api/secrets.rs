@@ -112,7 +112,11 @@ async fn fake_secrets_extension(
 async fn secrets_named_by_arn_are_read_at_start_up() {
     const ACCESS_ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-access";
     const REFRESH_ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-refresh";
+    const VAPID_ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vapid";
+    // A valid P-256 private key (32 bytes of 0x01), base64url: a production node needs one.
+    const VAPID_KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE";
     let secrets = std::collections::HashMap::from([
+        (VAPID_ARN.to_owned(), VAPID_KEY.to_owned()),
         (ACCESS_ARN.to_owned(), chat_tests::ACCESS_SECRET.to_owned()),
         (
             REFRESH_ARN.to_owned(),
@@ -129,6 +133,8 @@ async fn secrets_named_by_arn_are_read_at_start_up() {
         ("REALTIME_PORT", node_port.to_string()),
         ("JWT_SECRET_ARN", ACCESS_ARN.to_owned()),
         ("JWT_REFRESH_SECRET_ARN", REFRESH_ARN.to_owned()),
+        ("VAPID_PRIVATE_KEY_ARN", VAPID_ARN.to_owned()),
+        ("VAPID_SUBJECT", "mailto:ops@example.com".to_owned()),
         ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", port.to_string()),
     ];
     let dir = tempfile::tempdir().expect("temp dir");
@@ -185,7 +191,7 @@ async fn secrets_named_by_arn_are_read_at_start_up() {
     );
     assert_eq!(
         asked.load(std::sync::atomic::Ordering::SeqCst),
-        3,
-        "the refused run stops at its first secret; the good run reads both"
+        4,
+        "the refused run stops at its first secret; the good run reads all three"
     );
 }

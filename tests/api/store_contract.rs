@@ -302,3 +302,30 @@ async fn a_job_lease_has_one_holder_until_it_expires_and_fences_the_old_one() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_push_delivery_is_claimed_once_per_device_and_message_until_it_expires() {
+    each_store(async |store, _| {
+        let device = shared::model::PushSubscriptionId::new();
+        let other = shared::model::PushSubscriptionId::new();
+        let kept = now() + Duration::days(7);
+        assert!(store.claim_push_delivery(device, "m1", kept).await.unwrap());
+        assert!(
+            !store.claim_push_delivery(device, "m1", kept).await.unwrap(),
+            "a repeat"
+        );
+        assert!(store.claim_push_delivery(device, "m2", kept).await.unwrap());
+        assert!(store.claim_push_delivery(other, "m1", kept).await.unwrap());
+        // An expired record is forgotten, and only it (MongoDB's TTL index may have been first:
+        // the count is not part of the contract).
+        let expired = now() - Duration::seconds(1);
+        assert!(store
+            .claim_push_delivery(device, "m3", expired)
+            .await
+            .unwrap());
+        assert!(store.forget_push_deliveries(now()).await.unwrap() <= 1);
+        assert!(store.claim_push_delivery(device, "m3", kept).await.unwrap());
+        assert!(!store.claim_push_delivery(device, "m2", kept).await.unwrap());
+    })
+    .await;
+}

@@ -133,6 +133,7 @@ async fn two_people_chat_through_the_web_client_in_a_real_browser() {
         ("localhost", "connects"),
         ("foreign.test", "refused"),
         ("127.0.0.1", "safety"),
+        ("127.0.0.1", "push"),
     ] {
         let page = format!("http://{host}:{app_port}/app/");
         let output = node::run("web-client.mjs", &[&page, shots, mode, ADMIN_EMAIL]).await;

@@ -2,12 +2,15 @@
 // their own: register, find each other, private chat with typing, ticks, presence, reactions,
 // replies, edit, delete, search, history paging, a dropped socket that catches up, a group, and a
 // token refresh. Run by tests/api/web_client.rs:
-//   node web-client.mjs <app url> <screenshot dir> [chat|connects|refused|safety <admin email>]
+//   node web-client.mjs <app url> <screenshot dir> [chat|connects|refused|safety <admin email>|push]
 // `connects`: one person registers and the page's socket connects (the page's origin is allowed);
 // `refused`: the node refuses the page's origin and the page says why. The host name foreign.test
 // resolves to 127.0.0.1, so a page can be served from an origin the node does not allow.
 // `safety`: a message is reported, the admin (the account ADMIN_EMAILS names) removes it from the
 // moderation page, the reporter downloads their data and deletes their account.
+// `push`: with notifications allowed, "Enable notifications" registers the service worker; a message
+// to a conversation not on screen shows a desktop notification, and a Web Push delivered to the
+// service worker (through the DevTools protocol: no real push service is reachable here) shows one.
 // Exits non-zero with the failing step on any failure.
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -15,8 +18,8 @@ import { crc32, deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 
 const [appUrl, shots, mode = 'chat', adminEmail] = process.argv.slice(2);
-if (!appUrl || !shots || !['chat', 'connects', 'refused', 'safety'].includes(mode) || (mode === 'safety' && !adminEmail)) {
-  console.error('usage: node web-client.mjs <app url> <screenshot dir> [chat|connects|refused|safety <admin email>]');
+if (!appUrl || !shots || !['chat', 'connects', 'refused', 'safety', 'push'].includes(mode) || (mode === 'safety' && !adminEmail)) {
+  console.error('usage: node web-client.mjs <app url> <screenshot dir> [chat|connects|refused|safety <admin email>|push]');
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
@@ -33,20 +36,39 @@ const browser = await chromium.launch({
     '--host-resolver-rules=MAP foreign.test 127.0.0.1'],
 });
 
-async function person(name, { connected = true, email } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+async function person(name, { connected = true, email, notifications = false } = {}) {
+  const context = await browser.newContext({
+    viewport: { width: 1100, height: 720 },
+    permissions: notifications ? ['notifications'] : [],
+  });
   context.setDefaultTimeout(TIMEOUT);
+  if (notifications) {
+    // Watches the real Notification API (each notification is still shown): a test cannot see the
+    // desktop's notification area.
+    await context.addInitScript(() => {
+      const Real = window.Notification;
+      window.shownNotices = [];
+      window.Notification = class extends Real {
+        constructor(title, options = {}) {
+          super(title, options);
+          window.shownNotices.push({ title, body: options.body, tag: options.tag });
+        }
+      };
+    });
+  }
   const page = await context.newPage();
   page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
   page.on('console', (msg) => {
     // Chromium ignores the Cross-Origin-Opener-Policy of a plain-http page on a non-local host
-    // (foreign.test) and says so: a fact of the test's address, not a fault of the page.
-    if (msg.type() === 'error' && !/Failed to load resource|Cross-Origin-Opener-Policy header has been ignored/.test(msg.text())) {
+    // (foreign.test) and says so: a fact of the test's address, not a fault of the page. Its
+    // browser contexts are incognito, where Chromium has no Push API and says so when the page
+    // subscribes (the page then tells its user that pushes while it is closed are unavailable).
+    if (msg.type() === 'error' && !/Failed to load resource|Cross-Origin-Opener-Policy header has been ignored|does not support the Push API in incognito/.test(msg.text())) {
       problems.push(`${name}: console error: ${msg.text()}`);
     }
   });
   const username = `${name}_${tag}`;
-  const who = { name, username, page, refreshes: 0 };
+  const who = { name, username, page, context, refreshes: 0 };
   page.on('request', (request) => {
     if (request.method() === 'POST' && request.url().endsWith('/auth/refresh')) who.refreshes += 1;
   });
@@ -325,8 +347,54 @@ async function safety() {
   await erin.page.locator('#rooms li', { hasText: 'Deleted user' }).waitFor();
 }
 
+/** Notifications: the page's own while it is open, the service worker's for a push. */
+async function push() {
+  step('gina enables notifications: the page registers its service worker');
+  const gina = await person('gina', { notifications: true });
+  const hank = await person('hank');
+  if ((await gina.page.textContent('#notifications')).trim() !== 'Notifications on') {
+    throw new Error(`the button says ${await gina.page.textContent('#notifications')} with permission granted`);
+  }
+  await gina.page.click('#notifications');
+  await waitText(gina.page.locator('#chat-notice'), 'Notifications on');
+  const scope = await gina.page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration('/app/');
+    return registration && registration.active ? registration.scope : null;
+  });
+  if (!scope || !scope.endsWith('/app/')) throw new Error(`service worker: ${scope}`);
+
+  step('hank writes while gina has no conversation open: a desktop notification');
+  await hank.page.fill('#people-query', gina.username.slice(0, 6));
+  await hank.page.locator(`#people-results li[data-user="${gina.username}"]`).click();
+  await send(hank, 'are you there?');
+  await gina.page.waitForFunction(() => window.shownNotices.some((n) => n.body === 'are you there?'));
+  const [notice] = await gina.page.evaluate(() => window.shownNotices);
+  if (!notice.title.includes(hank.username) && !notice.title.includes('Hank')) throw new Error(`title ${notice.title}`);
+
+  step('a Web Push reaches the service worker: it shows a notification for the conversation');
+  const cdp = await gina.context.newCDPSession(gina.page);
+  const registrations = [];
+  cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => registrations.push(...list));
+  await cdp.send('ServiceWorker.enable');
+  const deadline = Date.now() + TIMEOUT;
+  while (!registrations.some((r) => r.scopeURL === scope && !r.isDeleted)) {
+    if (Date.now() > deadline) throw new Error(`no service worker registration: ${JSON.stringify(registrations)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const { registrationId } = registrations.find((r) => r.scopeURL === scope);
+  const payload = { title: 'Hank', body: 'pushed while closed', chatRoomId: 'room-1', messageId: 'm-1' };
+  await cdp.send('ServiceWorker.deliverPushMessage', {
+    origin: new URL(appUrl).origin, registrationId, data: JSON.stringify(payload),
+  });
+  await gina.page.waitForFunction(async () => {
+    const registration = await navigator.serviceWorker.getRegistration('/app/');
+    const shown = await registration.getNotifications();
+    return shown.some((n) => n.title === 'Hank' && n.body === 'pushed while closed' && n.tag === 'room-1');
+  });
+}
+
 try {
-  await ({ chat, connects, refused, safety })[mode]();
+  await ({ chat, connects, refused, safety, push })[mode]();
   if (problems.length) throw new Error(`the pages reported problems:\n${problems.join('\n')}`);
   console.log('ok: every step passed');
 } catch (err) {

@@ -19,6 +19,7 @@ use tempfile::TempDir;
 pub mod mongo;
 pub mod node;
 pub mod process;
+pub mod push;
 pub mod python;
 pub mod realtime;
 pub mod s3;
@@ -72,6 +73,9 @@ impl TestDatabase {
                 vars.insert("MONGO_URI".into(), uri.clone());
                 let name = format!("chat_test_{}", uuid_like());
                 vars.insert("MONGO_DB".into(), name);
+                // The development VAPID key of this test (on SQLite it sits beside the file).
+                let key = dir.path().join("vapid-private-key");
+                vars.insert("VAPID_KEY_FILE".into(), key.display().to_string());
             }
         }
         // The local object storage of this test (unused when a test points it at S3).

@@ -1,7 +1,8 @@
 //! The suite's Python environment: the MongoDB stand-in (`mongo_standin.py`), the third-party
 //! clients users have (python-socketio) and the Prometheus text parser that reads `/metrics`
-//! (`prometheus-client`) and the S3-compatible server (`moto`, `s3.rs`) run in one virtual environment under `target/test-python/`, created on
-//! first use from PyPI with the packages pinned here.
+//! (`prometheus-client`), the S3-compatible server (`moto`, `s3.rs`) and the Web Push receiver
+//! (`http-ece`, `py-vapid`; `push.rs`) run in one virtual environment under `target/test-python/`,
+//! created on first use from PyPI with the packages pinned here.
 //!
 //! It needs Python >= 3.13 (mongoeco 4.11), looked for in `MONGO_STANDIN_PYTHON`, then
 //! `python3.13`/`python3.14` on the PATH, then pyenv's versions, then `python3`.
@@ -24,6 +25,8 @@ const REQUIREMENTS: &[&str] = &[
     "requests==2.34.2",
     "prometheus-client==0.26.0",
     "moto[server]==5.2.5",
+    "http-ece==1.2.1",
+    "py-vapid==1.9.6",
 ];
 /// A Python check that every pinned package is installed at its version (a venv made by an older
 /// suite lacks some).

@@ -164,6 +164,7 @@
   }
 
   function signOut(message) {
+    forgetPush();
     clearTimeout(state.refreshTimer);
     if (state.socket) { state.socket.removeAllListeners(); state.socket.disconnect(); state.socket = null; }
     saveSession(null);
@@ -317,7 +318,7 @@
     for (const room of privateRooms) {
       remember([room.partner]);
       upsertRoom({ chatRoomId: room.chatRoomId, kind: 'private', partner: room.partner,
-        lastMessage: room.lastMessage, unreadCount: room.unreadCount });
+        lastMessage: room.lastMessage, unreadCount: room.unreadCount, muted: room.muted });
       // Messages that arrived while we were away are delivered now (the sender sees ✓✓).
       if (room.unreadCount > 0) {
         api('PUT', `/chat/messages/delivered/${myId()}/${room.partner._id}`).catch(() => {});
@@ -325,7 +326,7 @@
     }
     for (const room of groupRooms) {
       upsertRoom({ chatRoomId: room.chatRoomId, kind: 'group', group: room.group,
-        lastMessage: room.lastMessage, unreadCount: room.unreadCount });
+        lastMessage: room.lastMessage, unreadCount: room.unreadCount, muted: room.muted });
     }
     renderRooms();
   }
@@ -722,6 +723,7 @@
       const room = state.rooms.get(message.chatRoomId);
       if (room && !counted) { room.unreadCount += 1; renderRooms(); }
       if (message.chatType === 'PRIVATE') emit('messageDelivered', { messageId: message.messageId });
+      desktopNotice(message).catch(() => {});
     }
   }
 
@@ -842,6 +844,77 @@
         return item;
       }));
     } catch (err) { showError('chat-error', err); }
+  }
+
+  // ---- notifications ----------------------------------------------------------------------
+  // While a page is open its socket is connected, so the server sends no push: the page itself
+  // shows a desktop notification (Notification API) for a message that is not on screen. With
+  // every page closed, the service worker (sw.js) shows the server's Web Push.
+  const PUSH_SUBSCRIBE_TIMEOUT_MS = 15000;
+
+  function showNotificationsState() {
+    const button = $('notifications');
+    if (!('Notification' in window)) { button.hidden = true; return; }
+    const permission = Notification.permission;
+    button.textContent = permission === 'granted' ? 'Notifications on'
+      : permission === 'denied' ? 'Notifications blocked' : 'Enable notifications';
+  }
+
+  async function desktopNotice(message) {
+    if (!('Notification' in window) || Notification.permission !== 'granted' || message.deleted) return;
+    const room = state.rooms.get(message.chatRoomId);
+    if (!room || room.muted) return;
+    const sender = await profile(message.sender);
+    const title = room.kind === 'group' ? room.group.groupName : displayName(sender);
+    const notice = new Notification(title, { body: preview(message), tag: message.chatRoomId });
+    notice.addEventListener('click', () => { window.focus(); openRoom(message.chatRoomId); notice.close(); });
+  }
+
+  /** The bytes of a base64url text (the VAPID key). */
+  function keyBytes(text) {
+    const plain = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
+    return Uint8Array.from(plain, (c) => c.charCodeAt(0));
+  }
+
+  function withTimeout(promise, ms, what) {
+    return Promise.race([promise,
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer`)), ms))]);
+  }
+
+  async function enableNotifications() {
+    if (!('Notification' in window)) { notify('This browser cannot show notifications.'); return; }
+    const permission = await Notification.requestPermission();
+    showNotificationsState();
+    if (permission !== 'granted') { notify('Notifications are blocked for this site (see the browser\'s site settings).'); return; }
+    if (!('serviceWorker' in navigator) || !('PushManager' in window)) {
+      notify('Notifications on while this page is open (this browser has no Web Push).');
+      return;
+    }
+    try {
+      const registration = await navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' });
+      await navigator.serviceWorker.ready;
+      const { publicKey } = await api('GET', '/users/me/push-subscriptions/vapid-public-key');
+      let subscription = await registration.pushManager.getSubscription();
+      if (!subscription) {
+        subscription = await withTimeout(registration.pushManager.subscribe({
+          userVisibleOnly: true, applicationServerKey: keyBytes(publicKey),
+        }), PUSH_SUBSCRIBE_TIMEOUT_MS, 'the browser\'s push service');
+      }
+      const { endpoint, keys } = subscription.toJSON();
+      await api('POST', '/users/me/push-subscriptions', { kind: 'webpush', endpoint, keys });
+      notify('Notifications on, also while this page is closed.');
+    } catch (err) {
+      notify(`Notifications on while this page is open; not while it is closed: ${err.message}`);
+    }
+  }
+
+  /** Logging out: this browser stops receiving pushes (the server forgot the device already). */
+  function forgetPush() {
+    if (!('serviceWorker' in navigator)) return;
+    navigator.serviceWorker.getRegistration('/app/')
+      .then((registration) => registration && registration.pushManager.getSubscription())
+      .then((subscription) => subscription && subscription.unsubscribe())
+      .catch(() => {});
   }
 
   // ---- trust and safety -------------------------------------------------------------------
@@ -987,6 +1060,7 @@
     $('chat-view').hidden = false;
     $('me-name').textContent = displayName(me());
     $('moderation').hidden = !isModerator();
+    showNotificationsState();
     remember([me()]);
     scheduleRefresh();
     try {
@@ -1033,6 +1107,7 @@
     $('report-form').addEventListener('submit', sendReport);
     $('report-cancel').addEventListener('click', () => $('report-dialog').close());
     $('export-data').addEventListener('click', downloadData);
+    $('notifications').addEventListener('click', () => { enableNotifications().catch((err) => notify(err.message)); });
     $('delete-account').addEventListener('click', () => { showError('delete-error', null); $('delete-dialog').showModal(); });
     $('delete-cancel').addEventListener('click', () => $('delete-dialog').close());
     $('delete-form').addEventListener('submit', deleteAccount);

@@ -29,6 +29,12 @@ const ASSETS: &[Asset] = &[
         gzipped: false,
     },
     Asset {
+        name: "sw.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../app/sw.js"),
+        gzipped: false,
+    },
+    Asset {
         name: "app.css",
         content_type: "text/css; charset=utf-8",
         bytes: include_bytes!("../app/app.css"),

@@ -14,7 +14,7 @@ use shared::{
     dto::{
         auth::MessageResponse,
         moderation::{DeleteAccountRequest, ReportReceipt, ReportRequest},
-        notifications::{PushSubscriptionView, SubscribeRequest},
+        notifications::{PushSubscriptionView, SubscribeRequest, VapidPublicKey},
         users::{
             BlockState, ChangePasswordRequest, SearchQuery, SessionView, UpdateProfileRequest,
         },
@@ -34,6 +34,10 @@ pub fn api() -> Api {
         .post("/api/v1/users/{user_id}/report", report)
         .post("/api/v1/users/me/push-subscriptions", subscribe)
         .get("/api/v1/users/me/push-subscriptions", push_subscriptions)
+        .get(
+            "/api/v1/users/me/push-subscriptions/vapid-public-key",
+            vapid_public_key,
+        )
         .delete(
             "/api/v1/users/me/push-subscriptions/{subscription_id}",
             unsubscribe,
@@ -306,6 +310,20 @@ async fn push_subscriptions(
 }
 
 #[utoipa::path(
+    get,
+    path = "/api/v1/users/me/push-subscriptions/vapid-public-key",
+    tag = "users",
+    responses((status = 200, description = "The key browsers subscribe with (applicationServerKey)", body = VapidPublicKey), shared::http::docs::ErrorResponses),
+    security(("bearer" = []))
+)]
+async fn vapid_public_key(
+    State(ctx): State<AppContext>,
+    _caller: CurrentUser,
+) -> Result<Json<VapidPublicKey>, AppError> {
+    Ok(Json(notifications::vapid_public_key(&ctx)?))
+}
+
+#[utoipa::path(
     delete,
     path = "/api/v1/users/me/push-subscriptions/{subscriptionId}",
     tag = "users",
@@ -335,6 +353,7 @@ async fn unsubscribe(
     report,
     subscribe,
     push_subscriptions,
+    vapid_public_key,
     unsubscribe,
     change_password,
     sessions,

@@ -7,9 +7,11 @@ use crate::time::parse_duration;
 
 mod attachments;
 mod moderation;
+mod push;
 
 pub use attachments::{AttachmentsConfig, ObjectStorageConfig};
 pub use moderation::{FilterMode, ModerationConfig};
+pub use push::PushConfig;
 
 const MIN_SECRET_BYTES: usize = 32;
 const DEV_ACCESS_SECRET: &str = "dev-only-INSECURE-access-secret-set-JWT_SECRET";
@@ -121,6 +123,8 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     /// Roles, the word filter, account deletion, reports and exports.
     pub moderation: ModerationConfig,
+    /// Web Push, the push webhook and their retries.
+    pub push: PushConfig,
     /// Warnings found while loading (development fallbacks); logged once tracing is up.
     pub warnings: Vec<String>,
 }
@@ -269,6 +273,7 @@ impl Config {
             None => local_origins(port),
         };
         let attachments = attachments::load(&get, &storage, realtime_port, &jwt_secret)?;
+        let push = push::load(&get, env, &storage)?;
         Ok(Self {
             env,
             storage,
@@ -294,6 +299,7 @@ impl Config {
             drain: Duration::from_secs(number(&get, "DRAIN_SECONDS", 20, 0..=3_600)?),
             attachments,
             moderation: moderation::load(&get)?,
+            push,
             bcrypt_cost: number(&get, "BCRYPT_COST", 12, 4..=31)?,
             log_format,
             auth_rate_limit: rate_limit(
@@ -547,7 +553,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    pub(super) fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -42,6 +42,15 @@ impl Validate for SubscribeRequest {
     }
 }
 
+/// `GET /users/me/push-subscriptions/vapid-public-key`: what a browser subscribes with
+/// (`pushManager.subscribe({applicationServerKey})`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VapidPublicKey {
+    /// The uncompressed P-256 point, base64url.
+    pub public_key: String,
+}
+
 /// A registered device as its owner sees it (keys and tokens are not echoed).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

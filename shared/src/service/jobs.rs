@@ -1,5 +1,5 @@
 //! Jobs that exactly one process runs at a time, whatever the number of nodes (the API Gateway
-//! fan-out; later jobs such as push use the same): a lease in the database with a holder, an
+//! fan-out and the push sender): a lease in the database with a holder, an
 //! expiry (`JOB_LEASE_SECONDS`) and a fencing token. The holder renews it while alive, saving the
 //! job's own feed position on it; a renewal after the lease changed hands fails, so a holder that
 //! stalled stops; a dead holder's lease expires and another node takes the job over from the
@@ -13,6 +13,8 @@ use crate::{error::AppError, AppContext};
 
 /// The API Gateway fan-out.
 pub const APIGW_FANOUT: &str = "apigw-fanout";
+/// The push sender.
+pub const PUSH_SENDER: &str = "push-sender";
 
 /// A lease this process holds.
 #[derive(Debug, Clone)]

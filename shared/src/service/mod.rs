@@ -13,6 +13,7 @@ pub mod messages;
 pub mod moderation;
 pub mod notifications;
 pub mod presence;
+pub mod push;
 pub mod rate_limit;
 pub mod realtime;
 pub mod rooms;

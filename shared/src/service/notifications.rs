@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     auth::CurrentUser,
-    dto::notifications::{MuteState, PushSubscriptionView},
+    dto::notifications::{MuteState, PushSubscriptionView, VapidPublicKey},
     error::AppError,
     model::{PushSubscription, PushSubscriptionId, PushTarget, Room, UserId},
     service::access,
@@ -100,6 +100,26 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Whether `host` names this machine or a private network by address (`10.0.0.5`, `[fd00::1]`,
+/// `169.254.169.254`): a push service is on the public internet, and the sender must not be
+/// pointed at the operator's own network.
+fn is_internal(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if is_loopback(host) {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => {
+            ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+        }
+        Ok(std::net::IpAddr::V6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+        Err(_) => false,
+    }
+}
+
 /// The host of an absolute `scheme://host[:port]/…` URL.
 fn host_of(rest: &str) -> &str {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
@@ -113,15 +133,7 @@ fn host_of(rest: &str) -> &str {
 
 /// Base64url (padded or not) of exactly `bytes` bytes.
 fn base64url_of_len(text: &str, bytes: usize) -> bool {
-    use base64::Engine;
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::URL_SAFE,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-    );
-    engine
-        .decode(text)
-        .is_ok_and(|decoded| decoded.len() == bytes)
+    crate::push::base64url::decode(text).is_some_and(|decoded| decoded.len() == bytes)
 }
 
 /// A device registration as the rules allow it: a Web Push endpoint is `https://` (in
@@ -135,13 +147,15 @@ fn checked(production: bool, target: PushTarget) -> Result<PushTarget, AppError>
             let loopback_http = endpoint
                 .strip_prefix("http://")
                 .is_some_and(|rest| is_loopback(host_of(rest)));
-            let https = endpoint
-                .strip_prefix("https://")
-                .is_some_and(|rest| !host_of(rest).is_empty());
+            let https = endpoint.strip_prefix("https://").is_some_and(|rest| {
+                let host = host_of(rest);
+                let refused = production && is_internal(host);
+                !host.is_empty() && !refused
+            });
             let allowed = https || (loopback_http && !production);
             if !allowed || endpoint.len() > 2048 || endpoint.chars().any(char::is_whitespace) {
                 problems.push(if production {
-                    "endpoint must be an https:// URL of at most 2048 characters".to_owned()
+                    "endpoint must be a public https:// URL of at most 2048 characters".to_owned()
                 } else {
                     "endpoint must be an https:// URL (or http:// on a loopback address in \
                      development) of at most 2048 characters"
@@ -184,7 +198,7 @@ async fn live_subscriptions(
     user: UserId,
 ) -> Result<Vec<PushSubscription>, AppError> {
     let sessions = ctx.store.list_sessions(user, crate::time::now()).await?;
-    let mut subscriptions = ctx.store.push_subscriptions_of(user).await?;
+    let mut subscriptions = ctx.store.push_subscriptions_of(&[user]).await?;
     subscriptions.retain(|subscription| {
         sessions
             .iter()
@@ -239,6 +253,18 @@ pub async fn subscriptions(
         .collect())
 }
 
+/// `GET /users/me/push-subscriptions/vapid-public-key`: 503 when this server has no VAPID key
+/// (production without `VAPID_PRIVATE_KEY`/`VAPID_PUBLIC_KEY`).
+pub fn vapid_public_key(ctx: &AppContext) -> Result<VapidPublicKey, AppError> {
+    match crate::push::vapid::public_key(&ctx.config.push) {
+        Ok(public_key) => Ok(VapidPublicKey { public_key }),
+        Err(crate::push::PushError::NoKey) => Err(AppError::Unavailable(
+            "Web Push is not configured on this server".into(),
+        )),
+        Err(err) => Err(AppError::internal(err)),
+    }
+}
+
 /// `DELETE /users/me/push-subscriptions/{id}`: someone else's id is "not found".
 pub async fn unsubscribe(
     ctx: &AppContext,
@@ -278,6 +304,14 @@ mod tests {
         assert!(checked(true, target("http://127.0.0.1:9/p")).is_err());
         assert!(checked(true, target("https://fcm.googleapis.com/wp/x")).is_ok());
         assert!(checked(false, target("http://push.example.com/p")).is_err());
+        for internal in [
+            "https://10.0.0.5/p",
+            "https://169.254.169.254/latest",
+            "https://[fd00::1]/p",
+            "https://localhost/p",
+        ] {
+            assert!(checked(true, target(internal)).is_err(), "{internal}");
+        }
     }
 
     #[test]

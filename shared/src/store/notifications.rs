@@ -26,9 +26,9 @@ pub trait NotificationStore: Send + Sync {
         &self,
         subscription: PushSubscription,
     ) -> StoreResult<PushSubscription>;
-    /// Every device the user registered, oldest first (those of ended sessions included: the
-    /// service filters them).
-    async fn push_subscriptions_of(&self, user: UserId) -> StoreResult<Vec<PushSubscription>>;
+    /// Every device the users registered, oldest first (those of ended sessions included: the
+    /// service filters them); one read for a whole group.
+    async fn push_subscriptions_of(&self, users: &[UserId]) -> StoreResult<Vec<PushSubscription>>;
     /// False when the user has no such subscription.
     async fn delete_push_subscription(
         &self,
@@ -37,4 +37,15 @@ pub trait NotificationStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Forgets the user's mutes and devices (their account is being deleted).
     async fn forget_notifications_of(&self, user: UserId) -> StoreResult<()>;
+    /// Records that `subscription` is sent the push of message `message_id`, kept until
+    /// `expires_at`: true the first time, false when it was recorded before (a retry, a replay
+    /// after a restart, another node), so no device is pushed one message twice.
+    async fn claim_push_delivery(
+        &self,
+        subscription: PushSubscriptionId,
+        message_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Forgets the delivery records that expired before `now`.
+    async fn forget_push_deliveries(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 }

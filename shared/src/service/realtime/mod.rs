@@ -97,6 +97,25 @@ pub async fn has_room_for_a_socket(ctx: &AppContext, user: UserId) -> Result<boo
     Ok(open < ctx.config.sockets_per_user_max)
 }
 
+/// Whether the user has a live connection anywhere: a socket on any node, or an API Gateway
+/// WebSocket connection (such a user hears of a message without a push).
+pub async fn is_connected(ctx: &AppContext, user: UserId) -> Result<bool, AppError> {
+    let now = crate::time::now();
+    if ctx
+        .store
+        .count_live_connections(user, alive_after(now))
+        .await?
+        > 0
+    {
+        return Ok(true);
+    }
+    Ok(!ctx
+        .store
+        .ws_connections(Some(&[user]), now)
+        .await?
+        .is_empty())
+}
+
 /// The rooms a new socket of `caller` joins: the user's own, the login session's (so ending the
 /// session closes it) and each active group's.
 pub async fn socket_rooms(ctx: &AppContext, caller: CurrentUser) -> Result<Vec<Room>, AppError> {

@@ -28,6 +28,7 @@ pub(crate) const REPORTS: &str = "reports";
 pub(crate) const AUDIT_LOG: &str = "auditLog";
 pub(crate) const MUTES: &str = "mutes";
 pub(crate) const PUSH_SUBSCRIPTIONS: &str = "pushSubscriptions";
+pub(crate) const PUSH_DELIVERIES: &str = "pushDeliveries";
 pub(crate) const CLIENT_MESSAGE_ID_UNIQUE: &str = "messages_sender_clientMessageId_unique";
 pub(crate) const GROUP_NAME_UNIQUE: &str = "groups_groupNameLower_unique";
 
@@ -254,6 +255,15 @@ fn specs() -> Vec<Spec> {
             "pushSubscriptions_sessionId",
             doc! { "sessionId": 1 },
         ),
+        // One record per device and message (its `_id`); MongoDB deletes it when it expires.
+        Spec {
+            expire_at_date: true,
+            ..spec(
+                PUSH_DELIVERIES,
+                "pushDeliveries_expiresAt_ttl",
+                doc! { "expiresAt": 1 },
+            )
+        },
     ]
 }
 

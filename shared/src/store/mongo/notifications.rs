@@ -9,7 +9,7 @@ use mongodb::{options::ReturnDocument, Collection};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    indexes::{MUTES, PUSH_SUBSCRIPTIONS},
+    indexes::{MUTES, PUSH_DELIVERIES, PUSH_SUBSCRIPTIONS},
     map_err, to_bson_time, MongoStore,
 };
 use crate::{
@@ -49,6 +49,10 @@ impl MongoStore {
 
     fn push_subscriptions(&self) -> Collection<SubscriptionDoc> {
         self.database().collection(PUSH_SUBSCRIPTIONS)
+    }
+
+    fn push_deliveries(&self) -> Collection<Document> {
+        self.database().collection(PUSH_DELIVERIES)
     }
 
     /// Removes the devices of ended sessions (called where sessions are deleted).
@@ -152,10 +156,14 @@ impl NotificationStore for MongoStore {
         Ok(stored)
     }
 
-    async fn push_subscriptions_of(&self, user: UserId) -> StoreResult<Vec<PushSubscription>> {
+    async fn push_subscriptions_of(&self, users: &[UserId]) -> StoreResult<Vec<PushSubscription>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<ObjectId> = users.iter().map(|user| user.0).collect();
         let found: Vec<SubscriptionDoc> = self
             .push_subscriptions()
-            .find(doc! { "userId": user.0 })
+            .find(doc! { "userId": { "$in": ids } })
             .sort(doc! { "_id": 1 })
             .await
             .map_err(map_err)?
@@ -185,5 +193,35 @@ impl NotificationStore for MongoStore {
             .map_err(map_err)?;
         self.forget_devices_of_sessions(doc! { "userId": user.0 })
             .await
+    }
+
+    async fn claim_push_delivery(
+        &self,
+        subscription: PushSubscriptionId,
+        message_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let inserted = self
+            .push_deliveries()
+            .insert_one(doc! {
+                "_id": format!("{}:{message_id}", subscription.to_hex()),
+                "expiresAt": to_bson_time(&expires_at),
+            })
+            .await;
+        match inserted.map_err(map_err) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Duplicate { .. }) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn forget_push_deliveries(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        // The TTL index does this within a minute; this keeps the contract the same on both.
+        let result = self
+            .push_deliveries()
+            .delete_many(doc! { "expiresAt": { "$lt": to_bson_time(&now) } })
+            .await
+            .map_err(map_err)?;
+        Ok(result.deleted_count)
     }
 }

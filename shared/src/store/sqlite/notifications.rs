@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{params, params_from_iter};
 
-use super::{all, execute, optional, parse_column, parse_time, SqliteStore};
+use super::{all, execute, optional, parse_column, parse_time, placeholders, SqliteStore};
 use crate::{
     model::{Mute, PushSubscription, PushSubscriptionId, Room, UserId},
     store::{NotificationStore, StoreError, StoreResult},
@@ -118,16 +118,21 @@ impl NotificationStore for SqliteStore {
             .await
     }
 
-    async fn push_subscriptions_of(&self, user: UserId) -> StoreResult<Vec<PushSubscription>> {
+    async fn push_subscriptions_of(&self, users: &[UserId]) -> StoreResult<Vec<PushSubscription>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = users.iter().map(UserId::to_hex).collect();
         let bodies = self
             .engine()
             .read(move |conn| {
-                all(
-                    conn,
-                    "SELECT body FROM push_subscriptions WHERE user_id = ? ORDER BY id",
-                    [user.to_hex()],
-                    |row| row.get::<_, String>(0),
-                )
+                let sql = format!(
+                    "SELECT body FROM push_subscriptions WHERE user_id IN ({}) ORDER BY id",
+                    placeholders(ids.len())
+                );
+                all(conn, &sql, params_from_iter(&ids), |row| {
+                    row.get::<_, String>(0)
+                })
             })
             .await?;
         bodies.iter().map(|body| decode(body)).collect()
@@ -160,6 +165,39 @@ impl NotificationStore for SqliteStore {
                     [user.to_hex()],
                 )?;
                 Ok(())
+            })
+            .await
+    }
+
+    async fn claim_push_delivery(
+        &self,
+        subscription: PushSubscriptionId,
+        message_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let message_id = message_id.to_owned();
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "INSERT INTO push_deliveries (subscription_id, message_id, expires_at) \
+                     VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    params![subscription.to_hex(), message_id, to_iso(&expires_at)],
+                )
+                .map(|inserted| inserted == 1)
+            })
+            .await
+    }
+
+    async fn forget_push_deliveries(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        self.engine()
+            .write(move |conn| {
+                execute(
+                    conn,
+                    "DELETE FROM push_deliveries WHERE expires_at < ?",
+                    [to_iso(&now)],
+                )
+                .map(|removed| removed as u64)
             })
             .await
     }

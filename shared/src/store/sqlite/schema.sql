@@ -281,3 +281,13 @@ CREATE TABLE IF NOT EXISTS push_subscriptions (
     UNIQUE (user_id, target_key)
 );
 CREATE INDEX IF NOT EXISTS push_subscriptions_session ON push_subscriptions (session_id);
+
+-- Pushes sent, one row per device and message (a repeat is refused by the key), kept until
+-- `expires_at` (the node's sweep deletes older rows).
+CREATE TABLE IF NOT EXISTS push_deliveries (
+    subscription_id TEXT NOT NULL,
+    message_id      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL,
+    PRIMARY KEY (subscription_id, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS push_deliveries_expires_at ON push_deliveries (expires_at);
