@@ -236,6 +236,23 @@ pub async fn run(users: usize, messages: usize) {
         )
         .await;
     }
+    // What a client shows first: a screenful (`limit=20`), as a phone app asks for it.
+    for in_flight in [1, IN_FLIGHT] {
+        load(
+            "rooms list, first page (limit=20)",
+            &app,
+            300,
+            in_flight,
+            |_| {
+                (
+                    Method::GET,
+                    format!("/api/v1/chat/rooms/{hot}?limit=20"),
+                    None,
+                )
+            },
+        )
+        .await;
+    }
     // A word of the vocabulary over all of the user's conversations (full-text index, restricted
     // to them in the query).
     for in_flight in [1, IN_FLIGHT] {

@@ -275,3 +275,76 @@ async fn conversation_rows_missing_from_an_older_file_are_rebuilt_at_open() {
     assert_eq!(app.private_rooms(&alice).await, before);
     assert_eq!(app.private_rooms(&bob).await[0]["unreadCount"], 0);
 }
+
+/// Both rooms lists page with `limit` and `before` (the previous page's last activity): the pages
+/// together are the whole list, in order, without repeats; no parameters: the whole list, as the
+/// seed answered; a bad limit or time is a 400.
+#[tokio::test]
+async fn both_rooms_lists_page_with_limit_and_before() {
+    on_each_backend(|app| async move {
+        let me = app.register("pager").await;
+        let mut partners = Vec::new();
+        for n in 0..5 {
+            let partner = app.register(&format!("partner{n}")).await;
+            app.send_private(&partner, &me, &format!("hello {n}")).await;
+            partners.push(partner);
+        }
+        for n in 0..3 {
+            let group = app
+                .create_group(&me, &format!("club{n}"), &[&partners[0]])
+                .await;
+            app.send(
+                &me,
+                json!({ "groupId": group, "message": format!("in club {n}") }),
+            )
+            .await;
+        }
+        for (path, total) in [
+            (format!("/api/v1/chat/rooms/{}", me.id), 5),
+            (format!("/api/v1/chat/group-rooms/{}", me.id), 3),
+        ] {
+            let whole = app.get_json(&path, &me.access_token).await;
+            let whole: Vec<Value> = whole.as_array().expect("a list").clone();
+            assert_eq!(whole.len(), total, "{path}: no parameters, every room");
+            let mut paged = Vec::new();
+            let mut before: Option<(String, String)> = None;
+            loop {
+                let query = match &before {
+                    Some((at, room)) => format!("?limit=2&before={at}&beforeRoom={room}"),
+                    None => "?limit=2".to_owned(),
+                };
+                let page = app
+                    .get_json(&format!("{path}{query}"), &me.access_token)
+                    .await;
+                let page = page
+                    .as_array()
+                    .unwrap_or_else(|| panic!("a page: {page}"))
+                    .clone();
+                assert!(page.len() <= 2);
+                let Some(last) = page.last() else { break };
+                before = Some((
+                    last["lastMessage"]["createdAt"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                    last["chatRoomId"].as_str().unwrap().to_owned(),
+                ));
+                paged.extend(page);
+            }
+            let ids = |rooms: &[Value]| -> Vec<Value> {
+                rooms
+                    .iter()
+                    .map(|room| room["chatRoomId"].clone())
+                    .collect()
+            };
+            assert_eq!(ids(&paged), ids(&whole), "{path}: the pages are the list");
+            for bad in ["?limit=0", "?limit=101", "?before=yesterday"] {
+                let answer = app
+                    .call(Method::GET, &format!("{path}{bad}"), &me.access_token, None)
+                    .await;
+                assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{path}{bad}");
+            }
+        }
+    })
+    .await;
+}

@@ -10,7 +10,7 @@ use shared::{
     auth::CurrentUser,
     dto::{
         auth::MessageResponse,
-        chat::{GroupRoom, ModifiedCount},
+        chat::{GroupRoom, ModifiedCount, RoomsQuery},
         groups::{
             AddMemberRequest, CreateGroupRequest, GroupDetails, GroupSearchQuery, GroupSummary,
             GroupView, UpdateGroupRequest,
@@ -194,7 +194,7 @@ async fn of_user(
     get,
     path = "/api/v1/chat/group-rooms/{userId}",
     tag = "groups",
-    params(("userId" = shared::model::UserId, Path)),
+    params(("userId" = shared::model::UserId, Path), RoomsQuery),
     responses((status = 200, description = "Your groups with latest message and unread count", body = Vec<GroupRoom>), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -202,10 +202,11 @@ async fn rooms(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
     Path(user_id): Path<String>,
+    ValidQuery(page): ValidQuery<RoomsQuery>,
 ) -> Result<Json<Vec<GroupRoom>>, AppError> {
     let user_id = parse_id("userId", &user_id)?;
     Ok(Json(
-        shared::service::rooms::groups(&ctx, caller, user_id).await?,
+        shared::service::rooms::groups(&ctx, caller, user_id, &page).await?,
     ))
 }
 

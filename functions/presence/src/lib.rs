@@ -8,11 +8,11 @@ use axum::{
 use shared::{
     auth::CurrentUser,
     dto::{
-        chat::{ModifiedCount, PrivateRoom},
+        chat::{ModifiedCount, PrivateRoom, RoomsQuery},
         notifications::{MuteRequest, MuteState},
         presence::{LastSeen, OnlineStatus},
     },
-    http::{Api, OptionalJson},
+    http::{Api, OptionalJson, ValidQuery},
     model::{parse_id, MessageStatus},
     service::{messages, notifications, presence},
     AppContext, AppError,
@@ -177,7 +177,7 @@ async fn mark_read(
     get,
     path = "/api/v1/chat/rooms/{userId}",
     tag = "presence",
-    params(("userId" = shared::model::UserId, Path)),
+    params(("userId" = shared::model::UserId, Path), RoomsQuery),
     responses((status = 200, description = "Your private conversations", body = Vec<PrivateRoom>), shared::http::docs::ErrorResponses),
     security(("bearer" = []))
 )]
@@ -185,10 +185,11 @@ async fn rooms(
     State(ctx): State<AppContext>,
     caller: CurrentUser,
     Path(user_id): Path<String>,
+    ValidQuery(page): ValidQuery<RoomsQuery>,
 ) -> Result<Json<Vec<PrivateRoom>>, AppError> {
     let user_id = parse_id("userId", &user_id)?;
     Ok(Json(
-        shared::service::rooms::private(&ctx, caller, user_id).await?,
+        shared::service::rooms::private(&ctx, caller, user_id, &page).await?,
     ))
 }
 

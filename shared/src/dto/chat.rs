@@ -101,6 +101,71 @@ pub struct ModifiedCount {
     pub modified_count: u64,
 }
 
+/// Most conversations one rooms-list page holds.
+pub const MAX_ROOMS_PAGE: u32 = 100;
+
+/// `GET /chat/rooms/{userId}` and `GET /chat/group-rooms/{userId}`: `?limit=&before=` for a
+/// screenful at a time; without them, every conversation (the seed's answer). Unknown parameters
+/// are ignored, as before (a client's cache-buster).
+#[derive(Debug, Default, Deserialize, Validate, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct RoomsQuery {
+    /// At most this many conversations, most recent activity first.
+    #[validate(range(min = 1, max = 100, message = "limit must be between 1 and 100"))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// Only conversations whose latest activity is older than this: the last room's
+    /// `lastMessage.createdAt` of the previous page (a group without messages: its `createdAt`).
+    #[serde(default, with = "crate::time::iso_option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub before: Option<DateTime<Utc>>,
+    /// With `before`: the previous page's last `chatRoomId`, so rooms whose latest activity is at
+    /// that very millisecond are neither skipped nor repeated.
+    #[validate(length(max = 200, message = "beforeRoom must be at most 200 characters"))]
+    pub before_room: Option<String>,
+}
+
+impl RoomsQuery {
+    /// The page as the storage port reads it.
+    pub fn window(&self) -> crate::store::RoomsPage {
+        crate::store::RoomsPage {
+            before: self.before,
+            before_room: self.before_room.clone(),
+            limit: self.limit,
+        }
+    }
+
+    /// The page this query asks for of `rooms`, ordered here by latest activity, most recent
+    /// first, then by `chatRoomId` (descending), the order `before`/`beforeRoom` continue.
+    pub fn page_of<T>(
+        &self,
+        mut rooms: Vec<T>,
+        activity: impl Fn(&T) -> DateTime<Utc>,
+        id: impl Fn(&T) -> String,
+    ) -> Vec<T> {
+        rooms.sort_by(|a, b| {
+            activity(b)
+                .cmp(&activity(a))
+                .then_with(|| id(b).cmp(&id(a)))
+        });
+        let limit = self.limit.map_or(usize::MAX, |limit| limit as usize);
+        let after_cursor = |room: &T| match (self.before, &self.before_room) {
+            (None, _) => true,
+            (Some(before), None) => activity(room) < before,
+            (Some(before), Some(last)) => {
+                let at = activity(room);
+                at < before || (at == before && id(room) < *last)
+            }
+        };
+        rooms
+            .into_iter()
+            .filter(|room| after_cursor(room))
+            .take(limit)
+            .collect()
+    }
+}
+
 /// A private conversation in the rooms list.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -238,4 +303,29 @@ pub struct SearchMessagesQuery {
 pub struct MessageSearchPage {
     pub messages: Vec<Message>,
     pub has_more: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_at_the_same_millisecond_are_neither_skipped_nor_repeated_across_pages() {
+        let at = |ms: i64| DateTime::from_timestamp_millis(ms).expect("time");
+        // Five rooms, three of them at the same instant.
+        let rooms = vec![("a", 10), ("b", 20), ("c", 20), ("d", 20), ("e", 5)];
+        let mut query = RoomsQuery {
+            limit: Some(2),
+            ..RoomsQuery::default()
+        };
+        let mut seen = Vec::new();
+        loop {
+            let page = query.page_of(rooms.clone(), |room| at(room.1), |room| room.0.to_owned());
+            let Some(last) = page.last() else { break };
+            query.before = Some(at(last.1));
+            query.before_room = Some(last.0.to_owned());
+            seen.extend(page.iter().map(|room| room.0));
+        }
+        assert_eq!(seen, ["d", "c", "b", "a", "e"]);
+    }
 }

@@ -1,11 +1,11 @@
 //! The rooms lists: a user's conversations with their latest message and unread count, private
 //! (`GET /chat/rooms/:userId`) and group (`GET /chat/group-rooms/:userId`). Latest messages and
-//! counts are computed by the database.
+//! counts are computed by the database. Both take `limit`/`before` for a page at a time.
 
 use crate::{
     auth::CurrentUser,
     dto::{
-        chat::{GroupRoom, PrivateRoom},
+        chat::{GroupRoom, PrivateRoom, RoomsQuery},
         groups::GroupSummary,
     },
     error::AppError,
@@ -14,14 +14,16 @@ use crate::{
     AppContext,
 };
 
-/// The caller's private conversations: partner, latest message, unread count; newest first.
+/// The caller's private conversations: partner, latest message, unread count; newest first. Only
+/// the page's rooms are dressed with their partner.
 pub async fn private(
     ctx: &AppContext,
     caller: CurrentUser,
     user_id: UserId,
+    page: &RoomsQuery,
 ) -> Result<Vec<PrivateRoom>, AppError> {
     access::ensure_self(caller, user_id)?;
-    let summaries = ctx.store.private_rooms(caller.id).await?;
+    let summaries = ctx.store.private_rooms(caller.id, page.window()).await?;
     let muted = notifications::muted_rooms(ctx, caller.id).await?;
     let partner_of = |sender: UserId, receiver: Option<UserId>| {
         if sender == caller.id {
@@ -63,13 +65,14 @@ pub async fn groups(
     ctx: &AppContext,
     caller: CurrentUser,
     user_id: UserId,
+    page: &RoomsQuery,
 ) -> Result<Vec<GroupRoom>, AppError> {
     access::ensure_self(caller, user_id)?;
     let groups = ctx.store.groups_of_user(caller.id).await?;
     let ids: Vec<GroupId> = groups.iter().map(|group| group.id).collect();
     let summaries = ctx.store.group_rooms(caller.id, &ids).await?;
     let muted = notifications::muted_rooms(ctx, caller.id).await?;
-    let mut rooms: Vec<GroupRoom> = groups
+    let rooms: Vec<GroupRoom> = groups
         .iter()
         .map(|group| {
             let summary = summaries
@@ -84,13 +87,10 @@ pub async fn groups(
             }
         })
         .collect();
-    rooms.sort_by(|a, b| {
-        let activity = |room: &GroupRoom| {
-            room.last_message
-                .as_ref()
-                .map_or(room.group.created_at, |message| message.created_at)
-        };
-        activity(b).cmp(&activity(a))
-    });
-    Ok(rooms)
+    let activity = |room: &GroupRoom| {
+        room.last_message
+            .as_ref()
+            .map_or(room.group.created_at, |message| message.created_at)
+    };
+    Ok(page.page_of(rooms, activity, |room| room.chat_room_id.to_string()))
 }

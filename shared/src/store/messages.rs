@@ -15,6 +15,16 @@ pub struct RoomSummary {
     pub unread: u64,
 }
 
+/// A page of a rooms list: conversations whose latest activity is older than `before` (or at
+/// `before` with a `chatRoomId` below `before_room`), at most `limit` of them; ordered by latest
+/// activity, then `chatRoomId`, both descending. The default: every conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomsPage {
+    pub before: Option<DateTime<Utc>>,
+    pub before_room: Option<String>,
+    pub limit: Option<u32>,
+}
+
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     /// One send, checked and written together (one transaction on SQLite): a message the sender
@@ -94,7 +104,7 @@ pub trait MessageStore: Send + Sync {
     ) -> StoreResult<Vec<Message>>;
     /// The user's private conversations: latest message and unread count (messages to the user
     /// not yet READ), most recent first. Computed by the database.
-    async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>>;
+    async fn private_rooms(&self, user: UserId, page: RoomsPage) -> StoreResult<Vec<RoomSummary>>;
     /// The user's contacts: everyone they have a private conversation with (a message either way)
     /// or an active group in common, without the user and without anyone the user blocks.
     /// Presence goes to these only.

@@ -31,7 +31,7 @@ pub use feed::{Change, ChangeFeed, ChangeStream, FeedEvent, PresenceChange, Sign
 pub use groups::{GroupStore, MemberRemoval};
 pub use leases::{Claimed, LeaseStore};
 pub use messages::{
-    MessageSearch, MessageStore, ReactOutcome, ReactionChange, RoomSummary, SendOutcome,
+    MessageSearch, MessageStore, ReactOutcome, ReactionChange, RoomSummary, RoomsPage, SendOutcome,
     SendRequest,
 };
 pub use moderation::{open_key, resolved, ModerationStore, ReportFiled, ReportQuery, Resolution};

@@ -22,7 +22,8 @@ impl SqliteStore {
                 let rooms = all(
                     conn,
                     &format!("EXPLAIN QUERY PLAN {}", messages::private_rooms_sql()),
-                    [sample_user],
+                    // A page after the first: a cursor and a limit.
+                    params![sample_user, "2026-12-01T00:00:00.000Z", "room", 20_i64],
                     detail,
                 )?;
                 let search = all(

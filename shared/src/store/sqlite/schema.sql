@@ -124,7 +124,11 @@ CREATE TABLE IF NOT EXISTS conversations (
     unread       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, chat_room_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS conversations_recent ON conversations (user_id, last_at, last_message);
+-- The rooms list's order (latest activity, then chatRoomId, both descending), so a page is read
+-- from the index without sorting; `last_message` makes it covering for the join.
+DROP INDEX IF EXISTS conversations_recent;
+CREATE INDEX IF NOT EXISTS conversations_by_activity
+    ON conversations (user_id, last_at, chat_room_id, last_message);
 
 -- who blocks whom (SPEC §7): the blocked user cannot message or type to the blocker, nor see
 -- the blocker's presence

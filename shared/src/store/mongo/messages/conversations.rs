@@ -9,8 +9,8 @@ use super::{MessageDoc, MongoStore};
 use crate::{
     model::{ChatType, GroupId, Message, UserId},
     store::{
-        mongo::{indexes::GROUPS, map_err},
-        RoomSummary, StoreResult, UserStore,
+        mongo::{indexes::GROUPS, map_err, to_bson_time},
+        RoomSummary, RoomsPage, StoreResult, UserStore,
     },
 };
 
@@ -82,6 +82,7 @@ impl MongoStore {
     pub(super) async fn private_room_summaries(
         &self,
         user: UserId,
+        page: &RoomsPage,
     ) -> StoreResult<Vec<RoomSummary>> {
         let me = Bson::ObjectId(user.0);
         let unread = doc! { "$cond": [
@@ -91,7 +92,7 @@ impl MongoStore {
                 { "$eq": [{ "$ifNull": ["$deletedAt", Bson::Null] }, Bson::Null] },
             ] }, 1, 0
         ] };
-        let pipeline = vec![
+        let mut pipeline = vec![
             doc! { "$match": {
                 "chatType": ChatType::Private.as_str(),
                 "$or": [ { "sender": &me }, { "receiver": &me } ],
@@ -101,8 +102,19 @@ impl MongoStore {
                 "latest": { "$top": { "sortBy": { "createdAt": -1, "_id": -1 }, "output": "$$ROOT" } },
                 "unread": { "$sum": unread },
             } },
-            doc! { "$sort": { "latest.createdAt": -1, "latest._id": -1 } },
+            doc! { "$sort": { "latest.createdAt": -1, "_id": -1 } },
         ];
+        if let Some(before) = &page.before {
+            let before = to_bson_time(before);
+            let mut older = vec![doc! { "latest.createdAt": { "$lt": before } }];
+            if let Some(room) = &page.before_room {
+                older.push(doc! { "latest.createdAt": before, "_id": { "$lt": room } });
+            }
+            pipeline.push(doc! { "$match": { "$or": older } });
+        }
+        if let Some(limit) = page.limit {
+            pipeline.push(doc! { "$limit": i32::try_from(limit).unwrap_or(i32::MAX) });
+        }
         self.rooms(pipeline).await
     }
 

@@ -15,8 +15,8 @@ use crate::{
         Reaction, ReplyPreview, Room, UserId,
     },
     store::{
-        MessageSearch, MessageStore, ReactOutcome, ReactionChange, RoomSummary, SendOutcome,
-        SendRequest, StoreResult,
+        MessageSearch, MessageStore, ReactOutcome, ReactionChange, RoomSummary, RoomsPage,
+        SendOutcome, SendRequest, StoreResult,
     },
 };
 
@@ -287,8 +287,8 @@ impl MessageStore for MongoStore {
         self.contacts(user).await
     }
 
-    async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
-        self.private_room_summaries(user).await
+    async fn private_rooms(&self, user: UserId, page: RoomsPage) -> StoreResult<Vec<RoomSummary>> {
+        self.private_room_summaries(user, &page).await
     }
 
     async fn group_rooms(&self, user: UserId, groups: &[GroupId]) -> StoreResult<Vec<RoomSummary>> {

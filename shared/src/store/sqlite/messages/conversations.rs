@@ -9,15 +9,19 @@ use super::{
 };
 use crate::{
     model::{GroupId, Message, Room, UserId},
-    store::{RoomSummary, StoreResult},
+    store::{RoomSummary, RoomsPage, StoreResult},
     time::to_iso,
 };
 
-/// The private rooms of user `?1`, newest first: their conversation rows and latest messages.
+/// The private rooms of user `?1`, newest first: their conversation rows and latest messages;
+/// a page of them with `?2` (before this time), `?3` (or at it, below this `chatRoomId`) and `?4`
+/// (at most this many; -1: all). Only the page's rows are joined and dressed.
 pub(crate) fn private_rooms_sql() -> String {
     format!(
         "SELECT {COLUMNS}, c.unread FROM conversations c JOIN messages m ON m.id = c.last_message \
-         WHERE c.user_id = ?1 ORDER BY c.last_at DESC, c.last_message DESC"
+         WHERE c.user_id = ?1 \
+           AND (?2 IS NULL OR c.last_at < ?2 OR (c.last_at = ?2 AND c.chat_room_id < ?3)) \
+         ORDER BY c.last_at DESC, c.chat_room_id DESC LIMIT ?4"
     )
 }
 
@@ -136,12 +140,22 @@ fn summaries(rows: Vec<(MessageRow, i64)>) -> StoreResult<Vec<RoomSummary>> {
         .collect()
 }
 
-/// The user's private rooms, newest first.
-pub(super) fn private_rooms(conn: &Connection, user: UserId) -> StoreResult<Vec<RoomSummary>> {
+/// A page of the user's private rooms, newest first.
+pub(super) fn private_rooms(
+    conn: &Connection,
+    user: UserId,
+    page: &RoomsPage,
+) -> StoreResult<Vec<RoomSummary>> {
+    let limit = page.limit.map_or(-1, i64::from);
     summaries(all(
         conn,
         &private_rooms_sql(),
-        [user.to_hex()],
+        params![
+            user.to_hex(),
+            page.before.as_ref().map(to_iso),
+            page.before_room,
+            limit
+        ],
         read_summary,
     )?)
 }

@@ -12,8 +12,8 @@ use crate::{
         MessageStatus, Reaction, ReplyPreview, Room, UserId,
     },
     store::{
-        MessageSearch, MessageStore, ReactOutcome, ReactionChange, RoomSummary, SendOutcome,
-        SendRequest, StoreError, StoreResult,
+        MessageSearch, MessageStore, ReactOutcome, ReactionChange, RoomSummary, RoomsPage,
+        SendOutcome, SendRequest, StoreError, StoreResult,
     },
 };
 
@@ -339,9 +339,9 @@ impl MessageStore for SqliteStore {
             .await
     }
 
-    async fn private_rooms(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
+    async fn private_rooms(&self, user: UserId, page: RoomsPage) -> StoreResult<Vec<RoomSummary>> {
         self.engine()
-            .read(move |conn| conversations::private_rooms(conn, user))
+            .read(move |conn| conversations::private_rooms(conn, user, &page))
             .await
     }
 
