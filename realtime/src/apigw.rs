@@ -26,8 +26,10 @@ impl FeedJob for ApigwFanout {
     const NAME: &'static str = APIGW_FANOUT;
     const LAG: &'static str = APIGW_LAG;
 
-    async fn handle(&self, ctx: &AppContext, change: &Change) {
-        deliver(ctx, &self.0, change).await;
+    async fn handle(&self, ctx: &AppContext, changes: &[&Change]) {
+        for change in changes {
+            deliver(ctx, &self.0, change).await;
+        }
     }
 }
 

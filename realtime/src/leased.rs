@@ -19,13 +19,17 @@ use shared::{
 
 use crate::drain::Draining;
 
-/// What a feed job does with each change.
+/// Changes a job is handed at once at most: what the feed has ready, so a job can read the
+/// database once for many changes (under load a group commit carries many sends).
+const BATCH: usize = 256;
+
+/// What a feed job does with the changes, in feed order.
 pub trait FeedJob: Send + Sync + 'static {
     /// The job's name: its lease, its logs and its metric label.
     const NAME: &'static str;
     /// The histogram of commit → handled.
     const LAG: &'static str;
-    fn handle(&self, ctx: &AppContext, change: &Change) -> impl Future<Output = ()> + Send;
+    fn handle(&self, ctx: &AppContext, changes: &[&Change]) -> impl Future<Output = ()> + Send;
 }
 
 /// Runs `job` whenever this node holds its lease, until the node drains.
@@ -71,7 +75,7 @@ async fn hold<J: FeedJob>(
         opened => opened,
     };
     let mut changes = match opened {
-        Ok(changes) => changes,
+        Ok(changes) => changes.ready_chunks(BATCH),
         Err(err) => {
             tracing::warn!(job = J::NAME, error = %err, "cannot open the feed");
             metrics::gauge!(JOB_HOLDER, "job" => J::NAME).set(0.0);
@@ -100,20 +104,35 @@ async fn hold<J: FeedJob>(
                     break;
                 }
             }
-            item = changes.next() => match item {
-                Some(Ok(event)) => {
-                    if let Some(change) = &event.change {
-                        job.handle(ctx, change).await;
-                        shared::metrics::lag_since(J::LAG, event.committed_at);
+            items = changes.next() => {
+                let Some(items) = items else { break };
+                let mut ready = Vec::with_capacity(items.len());
+                let mut failed = None;
+                for item in items {
+                    match item {
+                        Ok(event) => ready.push(event),
+                        Err(err) => {
+                            failed = Some(err);
+                            break;
+                        }
                     }
-                    latest = Some(event.position);
                 }
-                Some(Err(err)) => {
+                let batch: Vec<&Change> =
+                    ready.iter().filter_map(|event| event.change.as_ref()).collect();
+                if !batch.is_empty() {
+                    job.handle(ctx, &batch).await;
+                }
+                for event in &ready {
+                    shared::metrics::lag_since(J::LAG, event.committed_at);
+                }
+                if let Some(last) = ready.pop() {
+                    latest = Some(last.position);
+                }
+                if let Some(err) = failed {
                     tracing::warn!(job = J::NAME, error = %err, "the feed failed; reclaiming");
                     let _ = jobs::renew(ctx, &mut lease, latest.as_deref()).await;
                     break;
                 }
-                None => break,
             },
         }
     }

@@ -53,15 +53,19 @@ async fn main() {
 }
 
 /// The push sender of this node: its VAPID key (`VAPID_PRIVATE_KEY`, required in production;
-/// elsewhere the development key file's) and the webhook.
-fn push_sender(ctx: &AppContext) -> Result<shared::push::Sender, shared::push::PushError> {
+/// elsewhere the development key file's) and the webhook; `None` with `PUSH_ENABLED=false`.
+fn push_sender(ctx: &AppContext) -> Result<Option<shared::push::Sender>, shared::push::PushError> {
+    if !ctx.config.push.enabled {
+        tracing::info!("not sending pushes (PUSH_ENABLED=false)");
+        return Ok(None);
+    }
     let vapid = shared::push::VapidKey::load(&ctx.config.push)?;
     tracing::info!(
         public_key = vapid.public_key(),
         webhook = ctx.config.push.webhook_url.is_some(),
         "sending pushes (while holding that job)"
     );
-    shared::push::Sender::new(&ctx.config.push, vapid)
+    shared::push::Sender::new(&ctx.config.push, vapid).map(Some)
 }
 
 async fn serve(ctx: AppContext) -> std::io::Result<()> {
@@ -110,12 +114,13 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         )));
     }
     let push_job = match push_sender(&ctx) {
-        Ok(sender) => tokio::spawn(leased::run(
+        Ok(Some(sender)) => Some(tokio::spawn(leased::run(
             ctx.clone(),
             push::PushJob::new(&ctx, sender),
             node_id.clone(),
             draining.clone(),
-        )),
+        ))),
+        Ok(None) => None,
         Err(err) => {
             eprintln!("realtime: refusing to start: {err}");
             std::process::exit(1);
@@ -168,7 +173,9 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
             if let Some(job) = apigw_job {
                 let _ = tokio::time::timeout(release_wait, job).await;
             }
-            let _ = tokio::time::timeout(release_wait, push_job).await;
+            if let Some(job) = push_job {
+                let _ = tokio::time::timeout(release_wait, job).await;
+            }
             shutdown_io.close().await;
         })
         .await;

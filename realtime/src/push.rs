@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use shared::{
     metrics::{PUSH_DELIVERIES, PUSH_LAG},
-    model::PushTarget,
+    model::{Message, PushTarget},
     push::Sender,
     service::{jobs::PUSH_SENDER, push},
     store::Change,
@@ -45,11 +45,18 @@ impl FeedJob for PushJob {
     const NAME: &'static str = PUSH_SENDER;
     const LAG: &'static str = PUSH_LAG;
 
-    async fn handle(&self, ctx: &AppContext, change: &Change) {
-        let Change::MessageCreated(message) = change else {
+    async fn handle(&self, ctx: &AppContext, changes: &[&Change]) {
+        let messages: Vec<&Message> = changes
+            .iter()
+            .filter_map(|change| match *change {
+                Change::MessageCreated(message) => Some(message),
+                _ => None,
+            })
+            .collect();
+        if messages.is_empty() {
             return;
-        };
-        let pushes = match push::pushes_for(ctx, message, self.sender.has_webhook()).await {
+        }
+        let pushes = match push::pushes_for(ctx, &messages, self.sender.has_webhook()).await {
             Ok(pushes) => pushes,
             Err(err) => {
                 tracing::warn!(error = %err, "cannot tell whom a message is pushed to");

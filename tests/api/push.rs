@@ -422,3 +422,24 @@ async fn two_nodes_push_each_message_once_across_a_killed_sender() {
         }
     }
 }
+
+/// `PUSH_ENABLED=false` keeps a node out of sending (it needs no VAPID key): with one such node
+/// and one default node, the default one sends, and the message is pushed once.
+#[tokio::test]
+async fn a_node_with_push_disabled_leaves_sending_to_the_others() {
+    let receiver = PushReceiver::start(WEBHOOK_SECRET).await;
+    let app = app_for(&Backend::Sqlite, &receiver).await;
+    let quiet =
+        RealtimeNode::start_with(&app, free_port(), "push-off", &[("PUSH_ENABLED", "false")]).await;
+    let sender = node(&app, "push-on").await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    subscribe(&app, &receiver, &bob).await;
+    let sent = app.send_private(&alice, &bob, "who sends?").await;
+    receiver.expect_pushes(&message_id(&sent), 1).await;
+    assert!(quiet
+        .log_tail()
+        .contains("not sending pushes (PUSH_ENABLED=false)"));
+    assert!(!quiet.log_tail().contains("holding the push-sender job"));
+    assert!(sender.log_tail().contains("holding the push-sender job"));
+}

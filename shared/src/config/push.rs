@@ -13,6 +13,9 @@ const DEFAULT_KEY_FILE: &str = "./data/vapid-private-key";
 
 #[derive(Debug, Clone)]
 pub struct PushConfig {
+    /// `PUSH_ENABLED` (true): this realtime node takes part in sending pushes (one node sends at a
+    /// time, under a lease). False: it never does, and needs no VAPID key.
+    pub enabled: bool,
     /// `VAPID_PRIVATE_KEY`: the application server's P-256 private key, base64url of its 32 bytes
     /// (the format of `npx web-push generate-vapid-keys`). Required in production.
     pub vapid_private_key: Option<String>,
@@ -99,6 +102,7 @@ pub(super) fn load(
         _ => {}
     }
     Ok(PushConfig {
+        enabled: flag(get, "PUSH_ENABLED", true)?,
         vapid_private_key,
         vapid_public_key: get("VAPID_PUBLIC_KEY").map(|key| key.trim().to_owned()),
         vapid_subject,

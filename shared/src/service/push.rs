@@ -122,22 +122,49 @@ async fn wants_a_push(
     Ok(access::live_user(ctx, recipient, "Recipient").await.is_ok())
 }
 
-/// The pushes a new message causes (native devices only when the webhook is set). The recipients'
-/// devices are read first, in one read: most recipients have none, and cost nothing more.
+/// The pushes new messages cause (native devices only when the webhook is set). Every recipient's
+/// devices are read first, in one read for all the messages: most recipients have none, and cost
+/// nothing more.
 pub async fn pushes_for(
     ctx: &AppContext,
-    message: &Message,
+    messages: &[&Message],
     with_webhook: bool,
 ) -> Result<Vec<Push>, AppError> {
-    if message.deleted {
-        return Ok(Vec::new());
+    let mut audiences = Vec::with_capacity(messages.len());
+    for message in messages.iter().filter(|message| !message.deleted) {
+        audiences.push((*message, recipients_of(ctx, message).await?));
     }
-    let recipients = recipients_of(ctx, message).await?;
-    let mut devices = ctx.store.push_subscriptions_of(&recipients).await?;
+    let everyone: Vec<UserId> = audiences
+        .iter()
+        .flat_map(|(_, recipients)| recipients.iter().copied())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut devices = ctx.store.push_subscriptions_of(&everyone).await?;
     devices.retain(|device| with_webhook || matches!(device.target, PushTarget::WebPush { .. }));
+    let mut pushes = Vec::new();
     if devices.is_empty() {
-        return Ok(Vec::new());
+        return Ok(pushes);
     }
+    for (message, recipients) in audiences {
+        let theirs: Vec<PushSubscription> = devices
+            .iter()
+            .filter(|device| recipients.contains(&device.user_id))
+            .cloned()
+            .collect();
+        if !theirs.is_empty() {
+            pushes.extend(pushes_of(ctx, message, theirs).await?);
+        }
+    }
+    Ok(pushes)
+}
+
+/// The pushes of one message to the recipients' `devices` that are to be pushed.
+async fn pushes_of(
+    ctx: &AppContext,
+    message: &Message,
+    mut devices: Vec<PushSubscription>,
+) -> Result<Vec<Push>, AppError> {
     let owners: HashSet<UserId> = devices.iter().map(|device| device.user_id).collect();
     let now = crate::time::now();
     let mut live_sessions = HashSet::new();
