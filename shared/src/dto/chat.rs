@@ -135,35 +135,6 @@ impl RoomsQuery {
             limit: self.limit,
         }
     }
-
-    /// The page this query asks for of `rooms`, ordered here by latest activity, most recent
-    /// first, then by `chatRoomId` (descending), the order `before`/`beforeRoom` continue.
-    pub fn page_of<T>(
-        &self,
-        mut rooms: Vec<T>,
-        activity: impl Fn(&T) -> DateTime<Utc>,
-        id: impl Fn(&T) -> String,
-    ) -> Vec<T> {
-        rooms.sort_by(|a, b| {
-            activity(b)
-                .cmp(&activity(a))
-                .then_with(|| id(b).cmp(&id(a)))
-        });
-        let limit = self.limit.map_or(usize::MAX, |limit| limit as usize);
-        let after_cursor = |room: &T| match (self.before, &self.before_room) {
-            (None, _) => true,
-            (Some(before), None) => activity(room) < before,
-            (Some(before), Some(last)) => {
-                let at = activity(room);
-                at < before || (at == before && id(room) < *last)
-            }
-        };
-        rooms
-            .into_iter()
-            .filter(|room| after_cursor(room))
-            .take(limit)
-            .collect()
-    }
 }
 
 /// A private conversation in the rooms list.
@@ -303,29 +274,4 @@ pub struct SearchMessagesQuery {
 pub struct MessageSearchPage {
     pub messages: Vec<Message>,
     pub has_more: bool,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rooms_at_the_same_millisecond_are_neither_skipped_nor_repeated_across_pages() {
-        let at = |ms: i64| DateTime::from_timestamp_millis(ms).expect("time");
-        // Five rooms, three of them at the same instant.
-        let rooms = vec![("a", 10), ("b", 20), ("c", 20), ("d", 20), ("e", 5)];
-        let mut query = RoomsQuery {
-            limit: Some(2),
-            ..RoomsQuery::default()
-        };
-        let mut seen = Vec::new();
-        loop {
-            let page = query.page_of(rooms.clone(), |room| at(room.1), |room| room.0.to_owned());
-            let Some(last) = page.last() else { break };
-            query.before = Some(at(last.1));
-            query.before_room = Some(last.0.to_owned());
-            seen.extend(page.iter().map(|room| room.0));
-        }
-        assert_eq!(seen, ["d", "c", "b", "a", "e"]);
-    }
 }

@@ -192,19 +192,30 @@ fn checked(production: bool, target: PushTarget) -> Result<PushTarget, AppError>
     }
 }
 
+/// Of `user`'s `devices`, those whose session is still live: a device counts (is listed, is
+/// pushed) only while the session that registered it does.
+pub(crate) async fn on_live_sessions(
+    ctx: &AppContext,
+    user: UserId,
+    mut devices: Vec<PushSubscription>,
+) -> Result<Vec<PushSubscription>, AppError> {
+    let sessions = ctx.store.list_sessions(user, crate::time::now()).await?;
+    devices.retain(|device| {
+        device.user_id == user
+            && sessions
+                .iter()
+                .any(|session| session.id == device.session_id)
+    });
+    Ok(devices)
+}
+
 /// The caller's devices of sessions that are still live.
 async fn live_subscriptions(
     ctx: &AppContext,
     user: UserId,
 ) -> Result<Vec<PushSubscription>, AppError> {
-    let sessions = ctx.store.list_sessions(user, crate::time::now()).await?;
-    let mut subscriptions = ctx.store.push_subscriptions_of(&[user]).await?;
-    subscriptions.retain(|subscription| {
-        sessions
-            .iter()
-            .any(|session| session.id == subscription.session_id)
-    });
-    Ok(subscriptions)
+    let devices = ctx.store.push_subscriptions_of(&[user]).await?;
+    on_live_sessions(ctx, user, devices).await
 }
 
 /// `POST /users/me/push-subscriptions`: registers a device for the caller's current session

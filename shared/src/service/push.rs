@@ -147,6 +147,7 @@ pub async fn pushes_for(
         return Ok(pushes);
     }
     for (message, recipients) in audiences {
+        let recipients: HashSet<UserId> = recipients.into_iter().collect();
         let theirs: Vec<PushSubscription> = devices
             .iter()
             .filter(|device| recipients.contains(&device.user_id))
@@ -159,22 +160,26 @@ pub async fn pushes_for(
     Ok(pushes)
 }
 
-/// The pushes of one message to the recipients' `devices` that are to be pushed.
+/// The pushes of one message to the recipients' `devices` that are to be pushed: those of
+/// recipients who want one, on their live sessions.
 async fn pushes_of(
     ctx: &AppContext,
     message: &Message,
-    mut devices: Vec<PushSubscription>,
+    devices: Vec<PushSubscription>,
 ) -> Result<Vec<Push>, AppError> {
     let owners: HashSet<UserId> = devices.iter().map(|device| device.user_id).collect();
-    let now = crate::time::now();
-    let mut live_sessions = HashSet::new();
+    let mut reached = Vec::new();
     for owner in owners {
         if wants_a_push(ctx, owner, message).await? {
-            let sessions = ctx.store.list_sessions(owner, now).await?;
-            live_sessions.extend(sessions.into_iter().map(|session| session.id));
+            let theirs = devices
+                .iter()
+                .filter(|device| device.user_id == owner)
+                .cloned()
+                .collect();
+            reached.extend(notifications::on_live_sessions(ctx, owner, theirs).await?);
         }
     }
-    devices.retain(|device| live_sessions.contains(&device.session_id));
+    let devices = reached;
     if devices.is_empty() {
         return Ok(Vec::new());
     }

@@ -92,5 +92,7 @@ pub async fn groups(
             .as_ref()
             .map_or(room.group.created_at, |message| message.created_at)
     };
-    Ok(page.page_of(rooms, activity, |room| room.chat_room_id.to_string()))
+    Ok(page
+        .window()
+        .of(rooms, activity, |room| room.chat_room_id.to_string()))
 }

@@ -25,6 +25,38 @@ pub struct RoomsPage {
     pub limit: Option<u32>,
 }
 
+impl RoomsPage {
+    /// This page of a list built in memory (the group rooms; the adapters read the private rooms'
+    /// page with the same rule in their query): `rooms` ordered by latest activity, then by
+    /// `chatRoomId`, both descending, from the cursor on, at most `limit`.
+    pub fn of<T>(
+        &self,
+        mut rooms: Vec<T>,
+        activity: impl Fn(&T) -> DateTime<Utc>,
+        id: impl Fn(&T) -> String,
+    ) -> Vec<T> {
+        rooms.sort_by(|a, b| {
+            activity(b)
+                .cmp(&activity(a))
+                .then_with(|| id(b).cmp(&id(a)))
+        });
+        let limit = self.limit.map_or(usize::MAX, |limit| limit as usize);
+        let after_cursor = |room: &T| match (self.before, &self.before_room) {
+            (None, _) => true,
+            (Some(before), None) => activity(room) < before,
+            (Some(before), Some(last)) => {
+                let at = activity(room);
+                at < before || (at == before && id(room) < *last)
+            }
+        };
+        rooms
+            .into_iter()
+            .filter(|room| after_cursor(room))
+            .take(limit)
+            .collect()
+    }
+}
+
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     /// One send, checked and written together (one transaction on SQLite): a message the sender
@@ -185,4 +217,29 @@ pub enum SendOutcome {
     /// No active group with that id.
     GroupMissing,
     NotAMember,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_at_the_same_millisecond_are_neither_skipped_nor_repeated_across_pages() {
+        let at = |ms: i64| DateTime::from_timestamp_millis(ms).expect("time");
+        // Five rooms, three of them at the same instant.
+        let rooms = vec![("a", 10), ("b", 20), ("c", 20), ("d", 20), ("e", 5)];
+        let mut page = RoomsPage {
+            limit: Some(2),
+            ..RoomsPage::default()
+        };
+        let mut seen = Vec::new();
+        loop {
+            let rooms = page.of(rooms.clone(), |room| at(room.1), |room| room.0.to_owned());
+            let Some(last) = rooms.last() else { break };
+            page.before = Some(at(last.1));
+            page.before_room = Some(last.0.to_owned());
+            seen.extend(rooms.iter().map(|room| room.0));
+        }
+        assert_eq!(seen, ["d", "c", "b", "a", "e"]);
+    }
 }
