@@ -96,6 +96,7 @@ fn seed_file(path: &str, users: usize, messages: usize) -> Vec<String> {
                 .expect("message inserted");
         }
     }
+    shared::store::sqlite::index_for_search(&tx).expect("messages indexed for search");
     tx.commit().expect("commit");
     // A bulk load leaves the full-text index in many small segments (incremental writes merge
     // them as they go): merge them once, as after any bulk load.

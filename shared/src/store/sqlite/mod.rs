@@ -26,7 +26,7 @@ mod users;
 
 pub(crate) use engine::map_err;
 use engine::Engine;
-pub use messages::search_sql as search_messages_sql;
+pub use messages::{index_for_search, search_sql as search_messages_sql};
 pub use users::SEARCH_USERS_WHERE;
 
 const SCHEMA: &str = include_str!("schema.sql");

@@ -144,16 +144,16 @@ CREATE TABLE IF NOT EXISTS blocks (
 -- so a search is restricted to the caller's conversations inside the index itself: the index
 -- intersects the words with the caller's conversations. Contentless (the text stays in
 -- `messages`); rows are the messages' rowids, kept in the same transaction as every write of a
--- message's text by these triggers (a tombstone's text is empty: it matches nothing). Never VACUUM
--- this file (rowids may change): rebuild the index after one.
+-- message's text (a tombstone's text is empty: it matches nothing): a new message at the end of
+-- the writer's batch (`search::index_at_commit`: one FTS5 segment per batch instead of one per
+-- message), edits and deletions by the triggers below. Never VACUUM this file (rowids may change):
+-- rebuild the index after one.
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
     message, participants, content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, message, participants)
-    VALUES (new.rowid, new.message, COALESCE(new.group_id, new.sender || ' ' || new.receiver));
-END;
+-- new messages are indexed by the writer (above): every send paid for a segment of its own
+DROP TRIGGER IF EXISTS messages_fts_insert;
 CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF message ON messages BEGIN
     DELETE FROM messages_fts WHERE rowid = old.rowid;
     INSERT INTO messages_fts (rowid, message, participants)

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection};
 use super::{
     super::{all, execute},
     conversations::rebuild_rooms,
-    messages, MessageRow, COLUMNS,
+    messages, search, MessageRow, COLUMNS,
 };
 use crate::{
     model::{Message, MessageOid, UserId},
@@ -29,6 +29,7 @@ pub(super) fn erase(
         [&id],
         |row| row.get::<_, String>(0),
     )?;
+    search::index_pending(conn)?;
     let erased = if keep_tombstones {
         execute(
             conn,

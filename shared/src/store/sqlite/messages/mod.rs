@@ -25,8 +25,7 @@ mod writes;
 
 pub(crate) use conversations::{conversations_missing, private_rooms_sql, rebuild_conversations};
 pub(crate) use history::room_page_sql;
-pub(crate) use search::index_for_search;
-pub use search::search_sql;
+pub use search::{index_for_search, search_sql};
 
 /// Every column of a message, `readBy` included (as a JSON array in reading order). Only group
 /// messages have read receipts: a private message skips the subquery (and its sort).

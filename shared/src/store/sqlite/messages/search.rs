@@ -4,7 +4,11 @@
 use rusqlite::{params, Connection};
 
 use super::{
-    super::{all, execute},
+    super::{
+        all,
+        engine::{defer, run_deferred},
+        execute,
+    },
     messages, MessageRow, COLUMNS,
 };
 use crate::{
@@ -70,14 +74,39 @@ fn search_scope(conn: &Connection, search: &MessageSearch) -> StoreResult<Vec<Ve
     })
 }
 
-/// Indexes every message already in the file (a file from before the search index).
-pub(crate) fn index_for_search(conn: &Connection) -> StoreResult<()> {
-    execute(
-        conn,
+/// Indexes messages: their text, and their conversation as participant tokens (the group, or
+/// the two users of a private chat). The schema's update trigger indexes the same way.
+macro_rules! index_messages {
+    () => {
         "INSERT INTO messages_fts (rowid, message, participants) \
-         SELECT rowid, message, COALESCE(group_id, sender || ' ' || receiver) FROM messages",
-        [],
-    )?;
+         SELECT rowid, message, COALESCE(group_id, sender || ' ' || receiver) FROM messages"
+    };
+}
+
+/// Indexes one new message (by rowid) at the end of the writer's batch, with its text as it is
+/// then: in the same transaction, so a committed message is searchable at once, and all the
+/// batch's messages in one statement and one FTS5 segment (see `engine::defer`).
+pub(super) fn index_at_commit(conn: &Connection, rowid: i64) -> StoreResult<()> {
+    defer(
+        conn,
+        concat!(
+            index_messages!(),
+            " WHERE rowid IN (SELECT value FROM json_each(?))"
+        ),
+        rowid,
+    )
+}
+
+/// Indexes the batch's new messages now: called before a message's text changes or a message
+/// goes, so the index triggers find what they replace.
+pub(super) fn index_pending(conn: &Connection) -> StoreResult<()> {
+    run_deferred(conn)
+}
+
+/// Indexes every message already in the file (a file from before the search index, or one a
+/// bulk load filled; public for the benchmark's seeding).
+pub fn index_for_search(conn: &Connection) -> StoreResult<()> {
+    execute(conn, index_messages!(), [])?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection};
 use super::{
     super::{all, execute, feed::record, groups, one, optional, rate_limits, users},
     conversations::{read_in_conversation, touch_conversation},
-    find_by_client_id, load,
+    find_by_client_id, load, search,
 };
 use crate::{
     model::{GroupId, Message, MessageOid, MessageStatus, Room, UserId},
@@ -50,6 +50,7 @@ fn insert(conn: &Connection, message: &Message) -> StoreResult<()> {
             message.reply_to.as_ref().map(|quoted| &quoted.message_id),
         ],
     )?;
+    search::index_at_commit(conn, conn.last_insert_rowid())?;
     if let Some(receiver) = message.receiver {
         let unread = i64::from(message.status != MessageStatus::Read);
         touch_conversation(conn, message.sender, message, 0)?;
@@ -103,6 +104,7 @@ pub(super) fn edit(
     text: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<Message>> {
+    search::index_pending(conn)?;
     let changed = execute(
         conn,
         "UPDATE messages SET message = ?, edited_at = ?, updated_at = ? \
@@ -132,6 +134,7 @@ pub(super) fn delete(
     if before.deleted {
         return Ok(Some((before, false)));
     }
+    search::index_pending(conn)?;
     execute(
         conn,
         "UPDATE messages SET message = '', attachment = NULL, deleted_at = ?, updated_at = ?, \
