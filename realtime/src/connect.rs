@@ -1,7 +1,7 @@
 //! Handshake and connection lifecycle. An access token from `auth.token` (or `Authorization:
 //! Bearer`) or the connection is refused with a `connect_error` that says why. The socket's user is
-//! the token's subject; it joins its personal room and the rooms of its active groups, and counts
-//! for presence until it disconnects.
+//! the token's subject; it joins its personal room and the rooms of its active groups (where the
+//! feed stood at its handshake: `joins`), and counts for presence until it disconnects.
 
 use std::sync::{
     atomic::{AtomicBool, Ordering},
@@ -26,6 +26,7 @@ use socketioxide::{
 use crate::{
     drain::Draining,
     events,
+    joins::{self, Joins},
     turns::{LastTurn, TurnQueue},
     NodeId, NAMESPACE,
 };
@@ -104,20 +105,21 @@ async fn remove_record(ctx: &AppContext, socket_id: &str, user: CurrentUser) {
 }
 
 /// Runs before socketioxide acknowledges the connection, so everything a client may rely on once
-/// it is connected is in place here: its user, its rooms, its event handlers and its presence
-/// (the user is online before its first event). The connect handler itself runs as a separate task
+/// it is connected is in place here: its user, its rooms (for what is committed from the
+/// handshake on), its event handlers and its presence (the user is online before its first event). The connect handler itself runs as a separate task
 /// that can start after the client's first events, so it does nothing that events depend on.
 pub async fn authenticate(
     socket: SocketRef,
     State(ctx): State<AppContext>,
     State(node): State<NodeId>,
     State(draining): State<Draining>,
+    State(joins): State<Joins>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), HandshakeError> {
     let outcome = if draining.is_on() {
         Err(HandshakeError::Draining)
     } else {
-        admit(socket, ctx, node, auth.ok()).await
+        admit(socket, ctx, node, joins, auth.ok()).await
     };
     let result = outcome
         .as_ref()
@@ -130,6 +132,7 @@ async fn admit(
     socket: SocketRef,
     ctx: AppContext,
     node: NodeId,
+    joins: Joins,
     auth: Option<Value>,
 ) -> Result<(), HandshakeError> {
     handshake_origin::admit(
@@ -184,12 +187,11 @@ async fn admit(
         })?;
     socket.extensions.insert(user);
     socket.extensions.insert(TokenExpiry(expires_at));
-    for room in rooms {
-        socket.join(room.to_string());
-    }
     socket.extensions.insert(TurnQueue::default());
     events::register(&socket);
     socket.on_disconnect(on_disconnect);
+    // Last, so what is committed from here on reaches the socket live.
+    joins.start(&ctx, socket, rooms).await;
     Ok(())
 }
 
@@ -229,6 +231,7 @@ pub async fn on_connect(socket: SocketRef) {
 /// After every event the socket sent before it went away, its presence record is removed
 /// (`userOffline` when it was the user's last connection anywhere).
 async fn on_disconnect(socket: SocketRef, LastTurn(turn): LastTurn) {
+    joins::depart(&socket);
     if let Some(turn) = &turn {
         turn.wait().await;
     }

@@ -21,7 +21,7 @@ use shared::{
 };
 use socketioxide::{operators::BroadcastOperators, SocketIo};
 
-use crate::NAMESPACE;
+use crate::{joins::Joins, NAMESPACE};
 
 const SAVE_INTERVAL: Duration = Duration::from_millis(200);
 const RETRY: Duration = Duration::from_secs(1);
@@ -73,7 +73,7 @@ impl Position {
             .unwrap_or_default()
     }
 
-    fn latest(&self) -> Option<String> {
+    pub(crate) fn latest(&self) -> Option<String> {
         self.0
             .lock()
             .ok()
@@ -136,6 +136,7 @@ pub async fn run(
     node_id: String,
     position: Position,
     health: FeedHealth,
+    joins: Joins,
 ) {
     // Where to start is decided (and stored) now, so a crash during the resume delay loses nothing;
     // delivery waits a moment so reconnecting clients are back.
@@ -147,7 +148,14 @@ pub async fn run(
         }
     };
     let start = match saved {
-        Some(saved) => Some((saved.position, saved.saved_at)),
+        Some(saved) => {
+            // What this node missed is replayed to the clients that come back to it.
+            match feed::now(&ctx).await {
+                Ok(end) => joins.replay_until(end),
+                Err(err) => tracing::warn!(error = %err, "cannot read the feed's end"),
+            }
+            Some((saved.position, saved.saved_at))
+        }
         None => feed::now(&ctx)
             .await
             .ok()
@@ -159,7 +167,7 @@ pub async fn run(
         // not after the resume delay (what is sent from now on is delivered).
         match feed::changes(&ctx, Some(start.clone())).await {
             Err(StoreError::PositionLost(reason)) => {
-                resume_from_now(&ctx, &node_id, &position, &reason).await;
+                resume_from_now(&ctx, &node_id, &position, &joins, &reason).await;
             }
             _ => Position::store(&ctx, &node_id, &start).await,
         }
@@ -177,7 +185,7 @@ pub async fn run(
                 stream
             }
             Err(StoreError::PositionLost(reason)) => {
-                resume_from_now(&ctx, &node_id, &position, &reason).await;
+                resume_from_now(&ctx, &node_id, &position, &joins, &reason).await;
                 continue;
             }
             Err(err) => {
@@ -191,14 +199,18 @@ pub async fn run(
         while let Some(item) = stream.next().await {
             match item {
                 Ok(event) => {
+                    joins.before(&ctx, &event.position);
                     if let Some(change) = &event.change {
                         observe_change(change, event.committed_at);
                         apply(&io, &ctx, change).await;
                     }
-                    position.delivered(event.position);
+                    // Delivered, then the sockets waiting for it join (a handshake in between
+                    // sees the new position and joins by itself).
+                    position.delivered(event.position.clone());
+                    joins.reached(&ctx, &event.position);
                 }
                 Err(StoreError::PositionLost(reason)) => {
-                    resume_from_now(&ctx, &node_id, &position, &reason).await;
+                    resume_from_now(&ctx, &node_id, &position, &joins, &reason).await;
                     break;
                 }
                 Err(err) => {
@@ -216,7 +228,13 @@ pub async fn run(
 /// The feed no longer holds this node's position (a resume token older than the oplog, or one
 /// that cannot be read): say which time range was not delivered, and go on from now. Clients
 /// catch up on the gap with `fetchMessages … after`.
-async fn resume_from_now(ctx: &AppContext, node_id: &str, position: &Position, reason: &str) {
+async fn resume_from_now(
+    ctx: &AppContext,
+    node_id: &str,
+    position: &Position,
+    joins: &Joins,
+    reason: &str,
+) {
     let now = match feed::now(ctx).await {
         Ok(now) => now,
         Err(err) => {
@@ -236,6 +254,7 @@ async fn resume_from_now(ctx: &AppContext, node_id: &str, position: &Position, r
          range were not delivered; resuming from now"
     );
     position.start_at(now.clone(), shared::time::now());
+    joins.reached(ctx, &now);
     Position::store(ctx, node_id, &now).await;
 }
 

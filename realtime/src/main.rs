@@ -9,6 +9,7 @@ mod connect;
 mod drain;
 mod events;
 mod fanout;
+mod joins;
 mod lean_request;
 mod leased;
 mod memory;
@@ -76,6 +77,8 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
     }
 
     let draining = drain::Draining::default();
+    let position = fanout::Position::default();
+    let joins = joins::Joins::new(position.clone());
     let (layer, io) = SocketIo::builder()
         // Packets queued per socket before emits to it fail: large enough for a replay burst after
         // a restart or a slow client's backlog (memory is only used when packets are queued).
@@ -86,6 +89,7 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         .with_state(ctx.clone())
         .with_state(NodeId(node_id.clone()))
         .with_state(draining.clone())
+        .with_state(joins.clone())
         .build_layer();
     io.ns(NAMESPACE, connect::on_connect.with(connect::authenticate));
 
@@ -97,7 +101,6 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         eprintln!("realtime: refusing to start: the change feed is unavailable: {err}");
         std::process::exit(1);
     }
-    let position = fanout::Position::default();
     let feed_health = fanout::FeedHealth::default();
     let mut apigw_job = None;
     if let Some(endpoint) = &ctx.config.apigw_ws_endpoint {
@@ -132,6 +135,7 @@ async fn serve(ctx: AppContext) -> std::io::Result<()> {
         node_id.clone(),
         position.clone(),
         feed_health.clone(),
+        joins,
     ));
     tokio::spawn(heartbeat(ctx.clone(), node_id.clone()));
     tokio::spawn(connect::close_expired(io.clone()));

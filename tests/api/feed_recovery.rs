@@ -28,10 +28,10 @@ async fn a_node_whose_position_left_the_history_resumes_from_now_and_logs_the_ga
     let mut node = RealtimeNode::start_as(&app, port, &node_id).await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
-    let before = app.send_private(&alice, &bob, "before").await;
     let bob_socket = connect(&node.url(), Some(&bob.access_token))
         .await
         .expect("bob connects");
+    let before = app.send_private(&alice, &bob, "before").await;
     let _ = bob_socket
         .expect("messageReceived", with_id(&before["messageId"]))
         .await;

@@ -546,8 +546,9 @@ async fn two_nodes_side_by_side_deliver_and_agree_on_presence() {
         let bob = app.register("bob").await;
         // Contacts (presence goes to contacts only).
         app.create_group(&alice, "across", &[&bob]).await;
-        let alice_on_first = socket(&first, &alice).await;
+        // Bob first: a socket hears what is committed after its handshake (Alice coming online).
         let bob_on_second = socket(&second, &bob).await;
+        let alice_on_first = socket(&first, &alice).await;
 
         let sent = alice_on_first
             .emit_ack(

@@ -329,3 +329,43 @@ async fn a_push_delivery_is_claimed_once_per_device_and_message_until_it_expires
     })
     .await;
 }
+
+#[tokio::test]
+async fn feed_positions_are_ordered_as_the_feed_yields_them() {
+    use futures_util::StreamExt;
+    use shared::{model::Room, store::Signal};
+    use std::cmp::Ordering;
+    each_store(async |store, _| {
+        let before = store.feed_position().await.unwrap();
+        let signal = Signal {
+            room: Room::User(UserId::new()),
+            event: "typing".into(),
+            data: serde_json::json!({}),
+            except: None,
+        };
+        store.publish_signal(signal, now()).await.unwrap();
+        let after = store.feed_position().await.unwrap();
+        let mut changes = store.changes(Some(before.clone())).await.unwrap();
+        let event = loop {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(10), changes.next())
+                .await
+                .expect("the signal is in the feed")
+                .unwrap()
+                .unwrap();
+            if event.change.is_some() {
+                break event;
+            }
+        };
+        let order = |a: &str, b: &str| store.position_order(a, b);
+        assert_eq!(order(&before, &after), Some(Ordering::Less));
+        assert_eq!(order(&after, &before), Some(Ordering::Greater));
+        assert_eq!(order(&event.position, &before), Some(Ordering::Greater));
+        assert_ne!(order(&event.position, &after), Some(Ordering::Greater));
+        assert_eq!(
+            order(&event.position, &event.position),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(order("not a position", &before), None);
+    })
+    .await;
+}

@@ -23,7 +23,6 @@
     typing: { sent: false, timer: null, shown: new Map() },
     refreshTimer: null,
     refreshing: null,
-    everConnected: false,
   };
 
   // ---- session ----------------------------------------------------------------------------
@@ -767,11 +766,10 @@
       $('connection-dot').classList.add('on');
       $('connection-dot').title = 'connected';
       showError('chat-error', null);
-      if (state.everConnected) {
-        await loadRooms().catch(() => {});
-        await catchUp().catch(() => {});
-      }
-      state.everConnected = true;
+      // A socket hears what is committed after its handshake; what came before (since the rooms
+      // were loaded, or while we were away) is read now.
+      await loadRooms().catch(() => {});
+      await catchUp().catch(() => {});
       const current = state.current;
       if (current && current.room.kind === 'private') emit('joinPrivateChat', { receiverId: current.room.partner._id });
     });

@@ -1,7 +1,7 @@
 //! The change feed: the changes the realtime nodes fan out, and the ordered, resumable port
 //! that yields them.
 
-use std::pin::Pin;
+use std::{cmp::Ordering, pin::Pin};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -92,4 +92,7 @@ pub trait ChangeFeed: Send + Sync {
     async fn feed_position(&self) -> StoreResult<String>;
     /// Every change after `position` (from now when `None`), in order, without end.
     async fn changes(&self, position: Option<String>) -> StoreResult<ChangeStream>;
+    /// How two positions of this feed stand in its order (`Less`: `a` comes first), or `None`
+    /// when either cannot be read.
+    fn position_order(&self, a: &str, b: &str) -> Option<Ordering>;
 }

@@ -3,6 +3,8 @@
 //! Errors stay the port's, since a reader must tell a lost position (`PositionLost`) from a
 //! failure.
 
+use std::cmp::Ordering;
+
 use crate::{
     store::{ChangeStream, SavedPosition, StoreResult},
     AppContext,
@@ -16,6 +18,12 @@ pub async fn now(ctx: &AppContext) -> StoreResult<String> {
 /// Every change after `position` (from now when `None`), in order, without end.
 pub async fn changes(ctx: &AppContext, position: Option<String>) -> StoreResult<ChangeStream> {
     ctx.store.changes(position).await
+}
+
+/// Whether a reader at `delivered` has passed `target` (`Greater`), stands at it (`Equal`), or
+/// not yet (`Less`); `None` when either position cannot be read.
+pub fn order(ctx: &AppContext, delivered: &str, target: &str) -> Option<Ordering> {
+    ctx.store.position_order(delivered, target)
 }
 
 /// The position `node_id` saved last, and when.

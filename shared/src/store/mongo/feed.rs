@@ -332,4 +332,15 @@ impl ChangeFeed for MongoStore {
         });
         Ok(Box::pin(events))
     }
+
+    /// Resume tokens (since MongoDB 4.0) sort by their hex `_data` string.
+    fn position_order(&self, a: &str, b: &str) -> Option<std::cmp::Ordering> {
+        Some(token_data(a)?.cmp(&token_data(b)?))
+    }
+}
+
+/// The `_data` string of a resume token in its stored (JSON) form.
+fn token_data(position: &str) -> Option<String> {
+    let token: serde_json::Value = serde_json::from_str(position).ok()?;
+    token.get("_data")?.as_str().map(str::to_owned)
 }

@@ -196,4 +196,9 @@ impl ChangeFeed for SqliteStore {
         );
         Ok(Box::pin(stream))
     }
+
+    /// A position is an events-table sequence number.
+    fn position_order(&self, a: &str, b: &str) -> Option<std::cmp::Ordering> {
+        Some(a.parse::<i64>().ok()?.cmp(&b.parse::<i64>().ok()?))
+    }
 }
