@@ -12,18 +12,30 @@ set -euo pipefail
 
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-missing=()
-packages=(libssl-dev pkg-config chromium fonts-noto-color-emoji)
+apt_install() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup.sh: installing ${missing[*]}"
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
+# `--build-deps`: only what compiling the workspace needs, so the build can start while the rest
+# installs (scripts/test.sh does that).
+build_packages=(libssl-dev pkg-config)
+if [ "${1:-}" = --build-deps ]; then
+  apt_install "${build_packages[@]}"
+  exit 0
+fi
+
+packages=("${build_packages[@]}" chromium fonts-noto-color-emoji)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
-for package in "${packages[@]}"; do
-  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup.sh: installing ${missing[*]}"
-  sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-fi
+apt_install "${packages[@]}"
 
 scripts_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 export PATH="$scripts_dir:$PATH"
