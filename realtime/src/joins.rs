@@ -7,7 +7,7 @@
 
 use std::{
     cmp::Ordering,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
 
 use shared::{model::Room, service::realtime::feed, AppContext};
@@ -77,9 +77,9 @@ impl Joins {
             }
         };
         let order = |a: &str, b: &str| feed::order(ctx, a, b);
-        let now = self.pending.lock().ok().and_then(|mut pending| {
-            pending.admit(starter, head, self.position.latest().as_deref(), &order)
-        });
+        let now = self
+            .pending()
+            .admit(starter, head, self.position.latest().as_deref(), &order);
         if let Some(starter) = now {
             starter.join();
         }
@@ -88,9 +88,7 @@ impl Joins {
     /// A restarted node replays up to `position` (the feed's end when it started): sockets join
     /// at once until the reader gets there.
     pub fn replay_until(&self, position: String) {
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.replay_until = Some(position);
-        }
+        self.pending().replay_until = Some(position);
     }
 
     /// Before the reader fans out what is at `position`: sockets that started before it join.
@@ -103,14 +101,16 @@ impl Joins {
         self.release(ctx, position, Ordering::Equal);
     }
 
+    /// The list, also after a panic elsewhere (nothing here leaves it half changed).
+    fn pending(&self) -> MutexGuard<'_, Pending<Starter>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn release(&self, ctx: &AppContext, position: &str, at_least: Ordering) {
         let order = |a: &str, b: &str| feed::order(ctx, a, b);
-        let due = match self.pending.lock() {
-            Ok(mut pending) => pending.due(position, at_least, &order, |starter| {
-                !is_gone(&starter.socket)
-            }),
-            Err(_) => return,
-        };
+        let due = self.pending().due(position, at_least, &order, |starter| {
+            !is_gone(&starter.socket)
+        });
         for starter in due {
             starter.join();
         }
