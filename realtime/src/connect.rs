@@ -106,8 +106,9 @@ async fn remove_record(ctx: &AppContext, socket_id: &str, user: CurrentUser) {
 
 /// Runs before socketioxide acknowledges the connection, so everything a client may rely on once
 /// it is connected is in place here: its user, its rooms (for what is committed from the
-/// handshake on), its event handlers and its presence (the user is online before its first event). The connect handler itself runs as a separate task
-/// that can start after the client's first events, so it does nothing that events depend on.
+/// handshake on), its event handlers and its presence (the user is online before its first
+/// event). The connect handler itself runs as a separate task that can start after the client's
+/// first events, so it does nothing that events depend on.
 pub async fn authenticate(
     socket: SocketRef,
     State(ctx): State<AppContext>,
